@@ -1,0 +1,2 @@
+"""Training and evaluation: reads labelled JSONL, writes model directories (never the
+service's tables)."""

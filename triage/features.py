@@ -1,0 +1,111 @@
+"""Text → sparse features: segmented words, diacritics-free syllables and characters.
+
+Three TF-IDF views, stacked side by side:
+
+- ``words``: underthesea words with diacritics, 1–2-grams ("sổ_đỏ", "nhận tiền");
+- ``plain``: syllables without diacritics, 1–3-grams ("chu tich xa") — the same for text
+  typed with or without accents;
+- ``chars``: character 2–5-grams of the diacritics-free text, robust to typos and
+  teencode spellings.
+
+Features are built from a :class:`FeatureDoc`, so the costly segmentation is done once
+per text (by the pipeline) and reused.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from triage.tokenize import plain_text, segment
+
+_SYLLABLE_RE = re.compile(r"[^\W_]+")
+
+
+@dataclass(frozen=True)
+class FeatureDoc:
+    """What the vectorizer needs of one text."""
+
+    words: tuple[str, ...]
+    plain: str
+
+    @classmethod
+    def from_text(cls, text: str) -> FeatureDoc:
+        return cls(words=tuple(segment(text)), plain=plain_text(text))
+
+
+def word_ngrams(tokens) -> list[str]:
+    """Segmented words and word bigrams."""
+    toks = list(tokens)
+    return toks + [f"{a} {b}" for a, b in zip(toks, toks[1:])]
+
+
+def plain_ngrams(doc: str) -> list[str]:
+    """Diacritics-free syllable 1–3-grams."""
+    toks = _SYLLABLE_RE.findall(doc)
+    grams = list(toks)
+    grams += [f"{a} {b}" for a, b in zip(toks, toks[1:])]
+    grams += [f"{a} {b} {c}" for a, b, c in zip(toks, toks[1:], toks[2:])]
+    return grams
+
+
+class TriageVectorizer(BaseEstimator, TransformerMixin):
+    """Stacked TF-IDF views of :class:`FeatureDoc` objects (a scikit-learn transformer)."""
+
+    def __init__(self, *, word_weight: float = 1.0, plain_weight: float = 1.0,
+                 char_weight: float = 1.0, min_df: int = 2, max_features: int | None = 150_000):
+        self.word_weight = word_weight
+        self.plain_weight = plain_weight
+        self.char_weight = char_weight
+        self.min_df = min_df
+        self.max_features = max_features
+
+    def _make(self):
+        common = dict(sublinear_tf=True, min_df=self.min_df, dtype=np.float32)
+        words = TfidfVectorizer(analyzer=word_ngrams, **common)
+        plain = TfidfVectorizer(analyzer=plain_ngrams, **common)
+        chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5),
+                                max_features=self.max_features, **common)
+        return words, plain, chars
+
+    def fit(self, docs: list[FeatureDoc], y=None):
+        self.words_, self.plain_, self.chars_ = self._make()
+        self.words_.fit([d.words for d in docs])
+        self.plain_.fit([d.plain for d in docs])
+        self.chars_.fit([d.plain for d in docs])
+        self._build_names()
+        return self
+
+    def _build_names(self) -> None:
+        names = []
+        for prefix, vec in (("w", self.words_), ("p", self.plain_), ("c", self.chars_)):
+            vocab = vec.vocabulary_
+            arr = np.empty(len(vocab), dtype=object)
+            for term, idx in vocab.items():
+                arr[idx] = term
+            names.append((prefix, arr))
+        self.n_words_ = len(names[0][1])
+        self.n_plain_ = len(names[1][1])
+        self.names_ = np.concatenate([a for _, a in names])
+        self.n_features_ = len(self.names_)
+
+    def transform(self, docs: list[FeatureDoc]) -> sp.csr_matrix:
+        blocks = [
+            self.words_.transform([d.words for d in docs]) * self.word_weight,
+            self.plain_.transform([d.plain for d in docs]) * self.plain_weight,
+            self.chars_.transform([d.plain for d in docs]) * self.char_weight,
+        ]
+        return sp.hstack(blocks, format="csr", dtype=np.float32)
+
+    def phrase(self, index: int) -> str | None:
+        """A readable phrase for a word or syllable feature; None for character n-grams."""
+        if index < self.n_words_:
+            return str(self.names_[index]).replace("_", " ")
+        if index < self.n_words_ + self.n_plain_:
+            return str(self.names_[index])
+        return None

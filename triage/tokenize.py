@@ -1,0 +1,59 @@
+"""The only place that calls underthesea's word segmenter; plus the diacritics-free view.
+
+underthesea is imported on first use (its CRF model ships inside the package, so nothing
+is downloaded) and results for repeated texts are cached.
+
+>>> segment("Chủ tịch xã nhận tiền làm sổ đỏ")
+['chủ_tịch', 'xã', 'nhận', 'tiền', 'làm', 'sổ_đỏ']
+>>> plain_tokens("Chủ tịch xã nhận tiền")
+['chu', 'tich', 'xa', 'nhan', 'tien']
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from triage.textutil import strip_diacritics
+
+_WORD_RE = re.compile(r"<[A-ZĐ_]+>|[^\W_]+", re.UNICODE)
+_PLACEHOLDER_RE = re.compile(r"^<[A-ZĐ_]+>$")
+
+
+@lru_cache(maxsize=1)
+def _word_tokenize():
+    from underthesea import word_tokenize  # lazy: importing underthesea costs ~0.5 s
+
+    return word_tokenize
+
+
+def _keep(token: str) -> bool:
+    return bool(_PLACEHOLDER_RE.match(token)) or any(ch.isalnum() for ch in token)
+
+
+@lru_cache(maxsize=4096)
+def _segment_cached(text: str) -> tuple[str, ...]:
+    words = _word_tokenize()(text)
+    return tuple(
+        w.lower().replace(" ", "_") for w in words if _keep(w)
+    )
+
+
+def segment(text: str) -> list[str]:
+    """Underthesea word segmentation, lower-cased, multi-syllable words joined by '_'.
+
+    Punctuation is dropped; placeholders like <SĐT> stay one token.
+    """
+    if not text.strip():
+        return []
+    return list(_segment_cached(text))
+
+
+def plain_text(text: str) -> str:
+    """Lower-cased text without diacritics: what a user typing without accents would write."""
+    return strip_diacritics(text.lower())
+
+
+def plain_tokens(text: str) -> list[str]:
+    """Syllables of the diacritics-free view (no segmentation needed)."""
+    return _WORD_RE.findall(plain_text(text))
