@@ -142,7 +142,7 @@ class Triager:
     def _run_batch(self, batch: list[tuple[str | None, str]],
                    dedup: DuplicateIndex | None) -> list[TriageResult]:
         prepared = [self.prepare(text) for _, text in batch]
-        live = [i for i, p in enumerate(prepared) if p.doc.words or p.doc.plain.strip()]
+        live = [i for i, p in enumerate(prepared) if any(ch.isalnum() for ch in p.doc.plain)]
         decisions: dict[int, Decision] = {}
         rows = {}
         if live:

@@ -37,7 +37,7 @@ _ACCOUNT_RE = re.compile(
 _ID_CUED_RE = re.compile(
     r"(?P<cue>(?<![^\W_])(?:cccd|cmnd|cmt|căn\s+cước(?:\s+công\s+dân)?|can\s+cuoc(?:\s+cong\s+dan)?|"
     r"chứng\s+minh(?:\s+nhân\s+dân|\s+thư)?|chung\s+minh(?:\s+nhan\s+dan|\s+thu)?|"
-    r"định\s+danh|dinh\s+danh)(?:\s+số|\s+so)?\s*[:.]?\s*)"
+    r"định\s+danh|dinh\s+danh)(?:\s+(?:số|so|cũ|cu|mới|moi|là|la|của\s+tôi|cua\s+toi))*\s*[:.]?\s*)"
     r"(?P<num>\d(?:[ .]?\d){8,11})(?!\d)",
     re.IGNORECASE,
 )
