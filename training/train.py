@@ -27,15 +27,13 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class TrainParams:
-    solver: str = "ridge"
     alpha: float = 1.0
     temperature: float = 8.0
-    c_ovr: float = 8.0
-    c_primary: float = 8.0
-    c_out: float = 4.0
+    group_power: float = 1.0
     word_weight: float = 0.8
     plain_weight: float = 1.0
     char_weight: float = 1.0
+    char_range: tuple[int, int] | None = (3, 5)
     folds: int = 4
     party_factor: float = 0.25
     seed: int = 13
@@ -53,10 +51,11 @@ def learnable_labels(labels: Sequence[str], taxonomy: Taxonomy) -> list[str]:
 
 def _make_classifier(taxonomy: Taxonomy, p: TrainParams) -> FeedbackClassifier:
     return FeedbackClassifier(
-        classes=taxonomy.codes, out_codes=taxonomy.out_codes,
-        solver=p.solver, alpha=p.alpha, temperature=p.temperature, c_ovr=p.c_ovr, c_primary=p.c_primary, c_out=p.c_out,
+        classes=taxonomy.codes, groups=[taxonomy.group_of(c) for c in taxonomy.codes],
+        out_codes=taxonomy.out_codes, alpha=p.alpha, temperature=p.temperature,
+        group_power=p.group_power,
         vectorizer=TriageVectorizer(word_weight=p.word_weight, plain_weight=p.plain_weight,
-                                    char_weight=p.char_weight),
+                                    char_weight=p.char_weight, char_range=p.char_range),
     )
 
 
@@ -78,6 +77,7 @@ def fit_model(examples: Sequence[LabelledExample], taxonomy: Taxonomy, *,
     strata = [taxonomy.group_of(p) for p in primary]
     n, K = len(examples), len(taxonomy.codes)
     oof = np.zeros((n, K))
+    oof_rank = np.zeros((n, K))
     oof_out = np.zeros(n)
     folds = StratifiedGroupKFold(n_splits=params.folds, shuffle=True, random_state=params.seed)
     for train_idx, test_idx in folds.split(np.zeros(n), strata, groups):
@@ -86,16 +86,17 @@ def fit_model(examples: Sequence[LabelledExample], taxonomy: Taxonomy, *,
                 primary=[primary[i] for i in train_idx])
         s = clf.decision_scores([docs[i] for i in test_idx])
         oof[test_idx] = s.codes
+        oof_rank[test_idx] = s.rank
         oof_out[test_idx] = s.p_out
     t_cv = time.perf_counter() - t0
     classes = np.array(taxonomy.codes)
-    policy = tune_policy(oof, oof_out, [ex.labels for ex in examples], classes=classes,
+    policy = tune_policy(oof, oof_rank, oof_out, [ex.labels for ex in examples], classes=classes,
                          taxonomy=taxonomy, party=party, party_factor=params.party_factor)
     clf = _make_classifier(taxonomy, params)
     clf.fit(docs, labels, primary=primary)
     model = TriageModel(classifier=clf, policy=policy, taxonomy_version=taxonomy.version,
                         taxonomy_fingerprint=taxonomy.fingerprint)
-    gated = gate_scores(oof, party, np.array([c in taxonomy.crosswalk.party_only for c in classes]),
+    gated = gate_scores(oof_rank, party, np.array([c in taxonomy.crosswalk.party_only for c in classes]),
                         params.party_factor)
     top3 = np.argsort(-gated, axis=1)[:, :3]
     index = {c: i for i, c in enumerate(classes)}

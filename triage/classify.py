@@ -1,17 +1,13 @@
 """Multi-label scores for every taxonomy code, decision thresholds and explanations.
 
-Three linear heads are fitted with scikit-learn's LogisticRegression on the same features:
+Linear heads on the same features: one-vs-rest per learnable code (is the code among the
+labels?), the primary code (which code is the main act? — ranks overlapping neighbours
+against each other instead of scoring each in isolation), the primary group, and out of
+scope. Their weights are stacked into one matrix, so scoring a batch (or one item) is a
+single sparse × dense product, with no Python loop over classes.
 
-- one-vs-rest, one binary head per learnable code (is the code among the labels?);
-- multinomial over the primary code (which code is the main act?), which ranks
-  overlapping neighbours against each other instead of scoring each in isolation;
-- a binary out-of-scope head.
-
-After fitting, their weights are stacked into one matrix, so scoring a batch (or one item)
-is a single sparse × dense product, with no Python loop over classes.
-
-The score of an in-scope code is ``(1 - p_out) · (p_ovr + p_primary) / 2``; an OUT code
-gets ``p_out`` shared by the primary head's odds among OUT codes. Codes implied by the
+The score of an in-scope code is ``(1 - p_out) · (p_ovr + p_primary) / 2 · group odds``;
+an OUT code gets ``p_out`` shared by the primary head's odds among OUT codes. Codes implied by the
 crosswalk (DD07 from TN, DD06 from LP) are learned only from items where they stand on
 their own, so they do not swamp the ranking; the crosswalk adds them to suggestions.
 """
@@ -24,7 +20,6 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.linear_model import LogisticRegression
 
 from triage.features import FeatureDoc, TriageVectorizer
 
@@ -33,12 +28,9 @@ from triage.features import FeatureDoc, TriageVectorizer
 class Scores:
     """Per-item scores: ``codes`` columns in the classifier's class order."""
 
-    codes: np.ndarray  # (n, n_classes) combined score of each code
+    codes: np.ndarray  # (n, n_classes) is the code among the labels? (thresholds apply)
+    rank: np.ndarray   # (n, n_classes) how likely the code is the main act (ranking)
     p_out: np.ndarray  # (n,) probability that the item is out of scope
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -52,110 +44,77 @@ class FeedbackClassifier(BaseEstimator, ClassifierMixin):
 
     ``fit(docs, labels, primary=...)`` takes :class:`FeatureDoc` objects, label lists and
     the primary code of each item; ``decision_scores(docs)`` returns :class:`Scores`.
+
+    Four heads share one ridge regression solved in the dual (one Cholesky factorization
+    of the n×n Gram matrix against every target column at once, n ≪ features):
+    one-vs-rest code membership, the primary code, the primary *group*, and out of scope.
+    The group head learns from every example of a group, so it is steadier than any one
+    code's column; a code's score is scaled by its group's relative odds to the power
+    ``group_power`` for the ranking (not for the membership thresholds).
     """
 
-    def __init__(self, *, classes: list[str], out_codes: list[str], solver: str = "ridge",
-                 alpha: float = 1.0, temperature: float = 8.0,
-                 c_ovr: float = 8.0, c_primary: float = 8.0, c_out: float = 4.0,
+    def __init__(self, *, classes: list[str], groups: list[str], out_codes: list[str],
+                 alpha: float = 1.0, temperature: float = 8.0, group_power: float = 1.0,
                  vectorizer: TriageVectorizer | None = None):
         self.classes = classes
+        self.groups = groups
         self.out_codes = out_codes
-        self.solver = solver
         self.alpha = alpha
         self.temperature = temperature
-        self.c_ovr = c_ovr
-        self.c_primary = c_primary
-        self.c_out = c_out
+        self.group_power = group_power
         self.vectorizer = vectorizer
 
     # -- fitting -------------------------------------------------------------------------
     def fit(self, docs: list[FeatureDoc], labels: list[list[str]], *, primary: list[str]):
         classes = list(self.classes)
         index = {c: i for i, c in enumerate(classes)}
+        group_names = list(dict.fromkeys(self.groups))
+        gindex = {g: i for i, g in enumerate(group_names)}
         vec = self.vectorizer if self.vectorizer is not None else TriageVectorizer()
         X = vec.fit(docs).transform(docs)
-        n = X.shape[0]
-        Y = np.zeros((n, len(classes)), dtype=np.int8)
+        n, K, G = X.shape[0], len(classes), len(group_names)
+        targets = np.zeros((n, 2 * K + G + 1))
+        out_set = set(self.out_codes)
         for i, codes in enumerate(labels):
             for c in codes:
                 if c in index:
-                    Y[i, index[c]] = 1
-        out_set = set(self.out_codes)
-        is_out = np.array([p in out_set for p in primary], dtype=np.int8)
-
+                    targets[i, index[c]] = 1.0
+            p = index[primary[i]]
+            targets[i, K + p] = 1.0
+            targets[i, 2 * K + gindex[self.groups[p]]] = 1.0
+            targets[i, 2 * K + G] = float(primary[i] in out_set)
+        gram = (X @ X.T).toarray().astype(np.float64) + 1.0  # +1: the bias term
+        gram[np.diag_indices(n)] += self.alpha
+        dual = scipy.linalg.solve(gram, targets, assume_a="pos")
         self.vectorizer_ = vec
         self.classes_ = np.array(classes)
+        self.group_names_ = group_names
+        self.class_group_ = np.array([gindex[g] for g in self.groups])
         self.out_mask_ = np.array([c in out_set for c in classes])
-        if self.solver == "ridge":
-            self._fit_ridge(X, Y, primary, is_out, index)
-            return self
-        F = X.shape[1]
-        K = len(classes)
-        W_ovr = np.zeros((F, K), dtype=np.float32)
-        b_ovr = np.full(K, -8.0, dtype=np.float32)
-        for k in range(K):
-            y = Y[:, k]
-            if 0 < y.sum() < n:
-                lr = LogisticRegression(C=self.c_ovr, solver="liblinear", max_iter=200)
-                lr.fit(X, y)
-                W_ovr[:, k] = lr.coef_[0]
-                b_ovr[k] = lr.intercept_[0]
-
-        prim_idx = np.array([index[p] for p in primary])
-        present = np.unique(prim_idx)
-        W_pr = np.zeros((F, K), dtype=np.float32)
-        b_pr = np.full(K, -30.0, dtype=np.float32)
-        if len(present) > 1:
-            lr = LogisticRegression(C=self.c_primary, max_iter=300)
-            lr.fit(X, prim_idx)
-            W_pr[:, lr.classes_] = lr.coef_.T
-            b_pr[lr.classes_] = lr.intercept_
-        W_out = np.zeros((F, 1), dtype=np.float32)
-        b_out = np.array([-8.0], dtype=np.float32)
-        if 0 < is_out.sum() < n:
-            lr = LogisticRegression(C=self.c_out, solver="liblinear", class_weight="balanced")
-            lr.fit(X, is_out)
-            W_out[:, 0] = lr.coef_[0]
-            b_out[0] = lr.intercept_[0]
-
-        # One matrix for every head: columns [ovr K | primary K | out 1].
-        self.W_ = np.ascontiguousarray(np.hstack([W_ovr, W_pr, W_out]))
-        self.b_ = np.concatenate([b_ovr, b_pr, b_out])
+        # One matrix for every head: columns [ovr K | primary K | group G | out 1].
+        self.W_ = np.ascontiguousarray((X.T @ dual).astype(np.float32))
+        self.b_ = dual.sum(axis=0).astype(np.float32)
         return self
-
-    def _fit_ridge(self, X, Y, primary, is_out, index) -> None:
-        """All heads as one ridge regression, solved in the dual: one Cholesky for
-        (X Xᵀ + 1 + αI) against every target column at once (n ≪ features)."""
-        n, K = Y.shape
-        P = np.zeros((n, K))
-        P[np.arange(n), [index[p] for p in primary]] = 1.0
-        T = np.hstack([Y, P, is_out[:, None]]).astype(np.float64)
-        G = (X @ X.T).toarray().astype(np.float64) + 1.0  # +1: an unpenalized-ish bias
-        G[np.diag_indices(n)] += self.alpha
-        A = scipy.linalg.solve(G, T, assume_a="pos")
-        self.W_ = np.ascontiguousarray((X.T @ A).astype(np.float32))
-        self.b_ = A.sum(axis=0).astype(np.float32)
 
     # -- scoring -------------------------------------------------------------------------
     def transform(self, docs: list[FeatureDoc]) -> sp.csr_matrix:
         return self.vectorizer_.transform(docs)
 
     def scores_from_features(self, X: sp.csr_matrix) -> Scores:
-        K = len(self.classes_)
+        K, G = len(self.classes_), len(self.group_names_)
         Z = np.asarray(X @ self.W_) + self.b_  # the one product
-        if self.solver == "ridge":
-            p_ovr = np.clip(Z[:, :K], 0.0, 1.0)
-            p_pr = _softmax(Z[:, K:2 * K] * self.temperature)
-            p_out = np.clip(Z[:, 2 * K], 0.0, 1.0)
-        else:
-            p_ovr = _sigmoid(Z[:, :K])
-            p_pr = _softmax(Z[:, K:2 * K])
-            p_out = _sigmoid(Z[:, 2 * K])
+        p_ovr = np.clip(Z[:, :K], 0.0, 1.0)
+        p_pr = _softmax(Z[:, K:2 * K] * self.temperature)
+        p_grp = _softmax(Z[:, 2 * K:2 * K + G] * self.temperature)
+        p_out = np.clip(Z[:, 2 * K + G], 0.0, 1.0)
+        rel = (p_grp / p_grp.max(axis=1, keepdims=True)) ** self.group_power
         inside = (1.0 - p_out)[:, None] * (p_ovr + p_pr) / 2.0
         out_share = p_pr * self.out_mask_
         out_share = out_share / np.maximum(out_share.sum(axis=1, keepdims=True), 1e-12)
-        scores = np.where(self.out_mask_, p_out[:, None] * out_share, inside * ~self.out_mask_)
-        return Scores(codes=scores, p_out=p_out)
+        outside = p_out[:, None] * out_share
+        codes = np.where(self.out_mask_, outside, inside)
+        rank = np.where(self.out_mask_, outside, inside * rel[:, self.class_group_])
+        return Scores(codes=codes, rank=rank, p_out=p_out)
 
     def decision_scores(self, docs: list[FeatureDoc]) -> Scores:
         return self.scores_from_features(self.transform(docs))

@@ -42,11 +42,15 @@ def gate_scores(scores: np.ndarray, party: np.ndarray, party_mask: np.ndarray,
     return scores * damp
 
 
-def decide(row: np.ndarray, p_out: float, *, classes: np.ndarray, policy: DecisionPolicy,
-           taxonomy: Taxonomy, party_member: bool) -> Decision:
-    """Decide one item from its (gated) score row."""
-    order = np.argsort(-row, kind="stable")
+def decide(row: np.ndarray, rank_row: np.ndarray, p_out: float, *, classes: np.ndarray,
+           policy: DecisionPolicy, taxonomy: Taxonomy, party_member: bool) -> Decision:
+    """Decide one item from its (gated) membership and ranking score rows."""
+    # The first place goes to the best code of the likeliest group (group-aware ranking);
+    # the rest follow by their own score, so near neighbours in other groups stay close.
+    first = int(np.argmax(rank_row))
+    order = [first] + [int(k) for k in np.argsort(-row, kind="stable") if k != first]
     ranked = [(str(classes[k]), float(row[k])) for k in order]
+    member = dict(ranked)
     out_codes = set(taxonomy.out_codes)
     if p_out >= policy.out_threshold:
         best_out = next(c for c, _ in ranked if c in out_codes)
@@ -54,7 +58,7 @@ def decide(row: np.ndarray, p_out: float, *, classes: np.ndarray, policy: Decisi
         return Decision(ranked, [best_out], True, {})
     inside = [(c, s) for c, s in ranked if c not in out_codes
               and (party_member or c not in taxonomy.crosswalk.party_only)]
-    chosen = [c for c, s in inside if s >= policy.thresholds.get(c, 0.5)]
+    chosen = [c for c, _ in inside if member[c] >= policy.thresholds.get(c, 0.5)]
     if not chosen or chosen[0] != inside[0][0]:
         chosen = [inside[0][0]] + [c for c in chosen if c != inside[0][0]]
     chosen = chosen[: policy.max_suggested]
@@ -76,9 +80,10 @@ def _f1(tp: float, fp: float, fn: float) -> float:
     return 0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn)
 
 
-def tune_policy(scores: np.ndarray, p_out: np.ndarray, gold: list[tuple[str, ...]], *,
-                classes: np.ndarray, taxonomy: Taxonomy, party: np.ndarray,
-                party_factor: float = 0.25, shrink: float = 10.0) -> DecisionPolicy:
+def tune_policy(scores: np.ndarray, rank: np.ndarray, p_out: np.ndarray,
+                gold: list[tuple[str, ...]], *, classes: np.ndarray, taxonomy: Taxonomy,
+                party: np.ndarray, party_factor: float = 0.25,
+                shrink: float = 10.0) -> DecisionPolicy:
     """Choose the out-of-scope threshold and per-code thresholds on out-of-fold scores."""
     out_codes = set(taxonomy.out_codes)
     gold_out = np.array([any(c in out_codes for c in g) for g in gold])
@@ -95,7 +100,9 @@ def tune_policy(scores: np.ndarray, p_out: np.ndarray, gold: list[tuple[str, ...
     inside = np.where(in_mask[None, :], gated, -1.0)
     allowed = ~(party_mask[None, :] & ~party[:, None])
     inside = np.where(allowed, inside, -1.0)
-    top1 = inside.argmax(axis=1)
+    ranked_inside = np.where(in_mask[None, :] & allowed,
+                             gate_scores(rank, party, party_mask, party_factor), -1.0)
+    top1 = ranked_inside.argmax(axis=1)
     index = {c: i for i, c in enumerate(classes)}
     Y = np.zeros_like(scores, dtype=bool)
     for i, g in enumerate(gold):

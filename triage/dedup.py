@@ -21,11 +21,13 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-import struct
+import zlib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
+
+import numpy as np
 
 from triage.textutil import strip_diacritics
 
@@ -59,21 +61,17 @@ _PLACE_RE = re.compile(
 NUM_PERM = 64
 BANDS = 16  # 16 bands x 4 rows: pairs with Jaccard ~0.4 meet in a band with p ~ 0.35
 RARE_KEYS = 6
-_MERSENNE = (1 << 61) - 1
-_A = [((i + 1) * 0x9E3779B97F4A7C15) % _MERSENNE | 1 for i in range(NUM_PERM)]
-_B = [((i + 7) * 0xC2B2AE3D27D4EB4F) % _MERSENNE for i in range(NUM_PERM)]
-
-
-def _h(s: str) -> int:
-    return struct.unpack("<Q", hashlib.blake2b(s.encode(), digest_size=8).digest())[0]
+_PRIME = (1 << 31) - 1
+_rng = np.random.RandomState(20261201)  # fixed: band keys are stored, so must never change
+_A = _rng.randint(1, _PRIME, size=(NUM_PERM, 1)).astype(np.int64)
+_B = _rng.randint(0, _PRIME, size=(NUM_PERM, 1)).astype(np.int64)
 
 
 @dataclass(frozen=True)
 class CaseSignature:
     """What the duplicate search keeps of one item (no personal data: redacted text only)."""
 
-    syllables: tuple[str, ...]
-    grams: frozenset[str]           # syllable bigrams
+    weights: dict[str, float]       # syllable bigram -> IDF weight (rare phrases weigh more)
     names: frozenset[str]           # people: "nguyen van hung", or "ong hung"
     roles: frozenset[str]           # "chu tich xa", "truong thon"
     places: frozenset[str]          # "xa tan phu", "thon 3"
@@ -83,7 +81,11 @@ class CaseSignature:
     codes: frozenset[str] = frozenset()
     minhash: tuple[int, ...] = field(default=(), repr=False)
 
-    def keys(self, idf: IdfLike | None = None) -> list[str]:
+    @property
+    def total(self) -> float:
+        return sum(self.weights.values())
+
+    def keys(self) -> list[str]:
         """Index keys: MinHash bands, case specifics and the rarest phrases."""
         keys = []
         rows = NUM_PERM // BANDS
@@ -95,27 +97,30 @@ class CaseSignature:
         keys += [f"p:{p}" for p in self.plates]
         keys += [f"a:{a}" for a in self.amounts if a >= 1_000_000]
         keys += [f"l:{p}" for p in self.places if len(p.split()) >= 3]
-        for g in rare_grams(self.grams, idf, RARE_KEYS):
-            keys.append(f"g:{g}")
+        rare = sorted(self.weights.items(), key=lambda kv: (-kv[1], kv[0]))[:RARE_KEYS]
+        keys += [f"g:{g}" for g, _ in rare]
         return keys
 
 
-class IdfLike(Protocol):
-    def __call__(self, term: str) -> float: ...
+class Idf:
+    """IDF weights of diacritics-free syllable bigrams; unseen bigrams count as rare."""
 
+    def __init__(self, table: dict[str, float] | None = None, default: float = 1.0):
+        self.table = table or {}
+        self.default = default
 
-def rare_grams(grams: Iterable[str], idf: IdfLike | None, k: int) -> list[str]:
-    grams = sorted(grams)
-    if idf is None:
-        return grams[:0]
-    return sorted(grams, key=lambda g: (-idf(g), g))[:k]
+    def weights(self, grams: Iterable[str]) -> dict[str, float]:
+        get, d = self.table.get, self.default
+        return {g: get(g, d) for g in grams}
 
 
 def _minhash(shingles: set[str]) -> tuple[int, ...]:
+    """MinHash over stable crc32 hashes of the shingles, all permutations at once."""
     if not shingles:
         return ()
-    hashes = [_h(s) for s in shingles]
-    return tuple(min(((a * x + b) % _MERSENNE) for x in hashes) for a, b in zip(_A, _B))
+    x = np.fromiter((zlib.crc32(s.encode()) % _PRIME for s in shingles), dtype=np.int64,
+                    count=len(shingles))
+    return tuple(((_A * x[None, :] + _B) % _PRIME).min(axis=1).tolist())
 
 
 def _amount(num: str, unit: str | None) -> int | None:
@@ -135,7 +140,8 @@ def _amount(num: str, unit: str | None) -> int | None:
 def _names(text: str, plain_syl: list[str]) -> set[str]:
     """People's names: capitalized runs starting with a surname, or a title + given name."""
     names: set[str] = set()
-    tokens = [(w, strip_diacritics(w).lower()) for w in _SYL_RE.findall(text)]
+    words = _SYL_RE.findall(text)
+    tokens = list(zip(words, _SYL_RE.findall(strip_diacritics(text).lower())))
     i = 0
     while i < len(tokens):
         w, p = tokens[i]
@@ -161,11 +167,13 @@ def _names(text: str, plain_syl: list[str]) -> set[str]:
     return names
 
 
-def case_signature(redacted_text: str, *, codes: Iterable[str] = ()) -> CaseSignature:
+def case_signature(redacted_text: str, *, codes: Iterable[str] = (),
+                   idf: Idf | None = None) -> CaseSignature:
     """Signature of one item from its redacted, normalized text."""
     plain = strip_diacritics(redacted_text.lower())
     syl = _SYL_RE.findall(plain)
     grams = {f"{a} {b}" for a, b in zip(syl, syl[1:])}
+    idf = idf or Idf()
     shingles = {f"{a} {b} {c}" for a, b, c in zip(syl, syl[1:], syl[2:])} or set(syl)
     roles = set()
     for m in _ROLE_RE.finditer(plain):
@@ -182,7 +190,7 @@ def case_signature(redacted_text: str, *, codes: Iterable[str] = ()) -> CaseSign
              if 1 <= int(d) <= 31 and 1 <= int(mo) <= 12}
     plates = {"".join(m) for m in _PLATE_RE.findall(plain)}
     return CaseSignature(
-        syllables=tuple(syl), grams=frozenset(grams), names=frozenset(_names(redacted_text, syl)),
+        weights=idf.weights(grams), names=frozenset(_names(redacted_text, syl)),
         roles=frozenset(roles), places=frozenset(places), amounts=frozenset(amounts),
         dates=frozenset(dates), plates=frozenset(plates), codes=frozenset(codes),
         minhash=_minhash(shingles),
@@ -197,20 +205,20 @@ class DuplicateMatch:
     reasons: tuple[str, ...] = ()
 
 
-def _weighted_overlap(a: frozenset[str], b: frozenset[str], idf: IdfLike | None) -> tuple[float, float]:
-    """(weighted Jaccard-like cosine, weighted containment of the smaller set)."""
-    if not a or not b:
+def _weighted_overlap(a: CaseSignature, b: CaseSignature) -> tuple[float, float]:
+    """(weighted cosine of the bigram sets, weighted containment of the smaller one)."""
+    if not a.weights or not b.weights:
         return 0.0, 0.0
-    w = (lambda g: idf(g)) if idf is not None else (lambda g: 1.0)
-    inter = sum(w(g) for g in a & b)
-    wa, wb = sum(w(g) for g in a), sum(w(g) for g in b)
-    return inter / math.sqrt(wa * wb), inter / min(wa, wb)
+    wa = a.weights
+    inter = sum(wa[g] for g in wa.keys() & b.weights.keys())
+    ta, tb = a.total, b.total
+    return inter / math.sqrt(ta * tb), inter / min(ta, tb)
 
 
-def similarity(a: CaseSignature, b: CaseSignature, idf: IdfLike | None = None) -> tuple[float, list[str]]:
+def similarity(a: CaseSignature, b: CaseSignature) -> tuple[float, list[str]]:
     """How likely two signatures describe the same concrete case, in [0, 1], with reasons."""
-    cos, contain = _weighted_overlap(a.grams, b.grams, idf)
-    text_sim = max(cos, 0.85 * contain if min(len(a.grams), len(b.grams)) >= 4 else 0.0)
+    cos, contain = _weighted_overlap(a, b)
+    text_sim = max(cos, 0.85 * contain if min(len(a.weights), len(b.weights)) >= 4 else 0.0)
     reasons = [f"từ ngữ trùng {text_sim:.2f}"]
     bonus, penalty = 0.0, 0.0
     full_a = {n for n in a.names if not n.startswith("~")}
@@ -304,7 +312,7 @@ class MemoryKeyStore:
 class DuplicateIndex:
     """Find the best earlier match of each new item and keep clusters of one case."""
 
-    def __init__(self, store: KeyStore | None = None, *, idf: IdfLike | None = None,
+    def __init__(self, store: KeyStore | None = None, *, idf: Idf | None = None,
                  threshold: float = 0.5, max_candidates: int = 50):
         self.store = store if store is not None else MemoryKeyStore()
         self.idf = idf
@@ -315,13 +323,13 @@ class DuplicateIndex:
         return len(self.store)
 
     def find(self, sig: CaseSignature, keys: list[str] | None = None) -> DuplicateMatch | None:
-        keys = keys if keys is not None else sig.keys(self.idf)
+        keys = keys if keys is not None else sig.keys()
         best: DuplicateMatch | None = None
         for cand in self.store.candidates(keys, limit=self.max_candidates):
             other = self.store.signature(cand)
             if other is None:
                 continue
-            sim, reasons = similarity(sig, other, self.idf)
+            sim, reasons = similarity(sig, other)
             if sim >= self.threshold and (best is None or sim > best.similarity):
                 best = DuplicateMatch(cand, sim, self.store.cluster_of(cand) or cand, tuple(reasons))
         return best
@@ -329,8 +337,8 @@ class DuplicateIndex:
     def match_and_add(self, item_id: str, redacted_text: str, *,
                       codes: Iterable[str] = ()) -> tuple[DuplicateMatch | None, str, int]:
         """Match an item against everything stored, then store it; (match, cluster, size)."""
-        sig = case_signature(redacted_text, codes=codes)
-        keys = sig.keys(self.idf)
+        sig = case_signature(redacted_text, codes=codes, idf=self.idf)
+        keys = sig.keys()
         match = self.find(sig, keys)
         cluster = match.cluster if match else f"c-{item_id}"
         self.store.add(item_id, keys, sig, cluster)

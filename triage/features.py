@@ -58,32 +58,39 @@ class TriageVectorizer(BaseEstimator, TransformerMixin):
     """Stacked TF-IDF views of :class:`FeatureDoc` objects (a scikit-learn transformer)."""
 
     def __init__(self, *, word_weight: float = 1.0, plain_weight: float = 1.0,
-                 char_weight: float = 1.0, min_df: int = 2, max_features: int | None = 150_000):
+                 char_weight: float = 1.0, min_df: int = 2, max_features: int | None = 150_000,
+                 char_range: tuple[int, int] | None = (2, 5)):
         self.word_weight = word_weight
         self.plain_weight = plain_weight
         self.char_weight = char_weight
         self.min_df = min_df
         self.max_features = max_features
+        self.char_range = char_range
 
     def _make(self):
         common = dict(sublinear_tf=True, min_df=self.min_df, dtype=np.float32)
         words = TfidfVectorizer(analyzer=word_ngrams, **common)
         plain = TfidfVectorizer(analyzer=plain_ngrams, **common)
-        chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5),
-                                max_features=self.max_features, **common)
+        chars = None
+        if self.char_range is not None:
+            chars = TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(self.char_range),
+                                    max_features=self.max_features, **common)
         return words, plain, chars
 
     def fit(self, docs: list[FeatureDoc], y=None):
         self.words_, self.plain_, self.chars_ = self._make()
         self.words_.fit([d.words for d in docs])
         self.plain_.fit([d.plain for d in docs])
-        self.chars_.fit([d.plain for d in docs])
+        if self.chars_ is not None:
+            self.chars_.fit([d.plain for d in docs])
         self._build_names()
         return self
 
     def _build_names(self) -> None:
         names = []
         for prefix, vec in (("w", self.words_), ("p", self.plain_), ("c", self.chars_)):
+            if vec is None:
+                continue
             vocab = vec.vocabulary_
             arr = np.empty(len(vocab), dtype=object)
             for term, idx in vocab.items():
@@ -98,8 +105,9 @@ class TriageVectorizer(BaseEstimator, TransformerMixin):
         blocks = [
             self.words_.transform([d.words for d in docs]) * self.word_weight,
             self.plain_.transform([d.plain for d in docs]) * self.plain_weight,
-            self.chars_.transform([d.plain for d in docs]) * self.char_weight,
         ]
+        if self.chars_ is not None:
+            blocks.append(self.chars_.transform([d.plain for d in docs]) * self.char_weight)
         return sp.hstack(blocks, format="csr", dtype=np.float32)
 
     def phrase(self, index: int) -> str | None:

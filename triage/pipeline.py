@@ -18,7 +18,7 @@ import numpy as np
 
 from triage.artifacts import TriageModel, load_model
 from triage.decision import Decision, decide, gate_scores
-from triage.dedup import DuplicateIndex, DuplicateMatch
+from triage.dedup import DuplicateIndex, DuplicateMatch, Idf
 from triage.features import FeatureDoc
 from triage.normalize import normalize_text
 from triage.priority import PriorityDecision, score_priority
@@ -93,6 +93,7 @@ class Triager:
         clf = model.classifier
         self._classes = clf.classes_
         self._party_mask = np.array([c in taxonomy.crosswalk.party_only for c in self._classes])
+        self._idf: Idf | None = None
 
     @classmethod
     def from_models_dir(cls, models_dir: str | Path, *, taxonomy: Taxonomy | None = None,
@@ -109,10 +110,12 @@ class Triager:
         X = clf.transform([p.doc for p in prepared])
         s = clf.scores_from_features(X)
         party = np.array([p.party_member for p in prepared], dtype=bool)
-        gated = gate_scores(s.codes, party, self._party_mask, self.model.policy.party_factor)
+        factor = self.model.policy.party_factor
+        gated = gate_scores(s.codes, party, self._party_mask, factor)
+        gated_rank = gate_scores(s.rank, party, self._party_mask, factor)
         decisions = [
-            decide(gated[i], float(s.p_out[i]), classes=self._classes, policy=self.model.policy,
-                   taxonomy=self.taxonomy, party_member=bool(party[i]))
+            decide(gated[i], gated_rank[i], float(s.p_out[i]), classes=self._classes,
+                   policy=self.model.policy, taxonomy=self.taxonomy, party_member=bool(party[i]))
             for i in range(len(prepared))
         ]
         return decisions, X
@@ -193,17 +196,14 @@ def _dedupe_explanations(explanations: dict[str, list[str]]) -> dict[str, list[s
     return out
 
 
-def idf_for(triager: Triager):
-    """IDF of diacritics-free syllable n-grams from the model's vectorizer (rare = high)."""
-    plain = triager.model.classifier.vectorizer_.plain_
-    vocab, idf = plain.vocabulary_, plain.idf_
-    top = float(idf.max()) if len(idf) else 1.0
-
-    def lookup(term: str) -> float:
-        j = vocab.get(term)
-        return float(idf[j]) if j is not None else top
-
-    return lookup
+def idf_for(triager: Triager) -> Idf:
+    """IDF of diacritics-free syllable bigrams from the model's vectorizer (rare = high)."""
+    if triager._idf is None:
+        plain = triager.model.classifier.vectorizer_.plain_
+        idf = plain.idf_
+        table = {t: float(idf[j]) for t, j in plain.vocabulary_.items() if t.count(" ") == 1}
+        triager._idf = Idf(table, float(idf.max()) if len(idf) else 1.0)
+    return triager._idf
 
 
 def dedup_index_for(triager: Triager, store=None) -> DuplicateIndex:

@@ -4,17 +4,29 @@ from __future__ import annotations
 
 import unicodedata
 
-_STRIP_TABLE = str.maketrans({"đ": "d", "Đ": "D"})
+
+def _build_strip_table() -> dict[int, str]:
+    table: dict[int, str] = {ord("đ"): "d", ord("Đ"): "D"}
+    for cp in range(0x00C0, 0x1FFF):
+        ch = chr(cp)
+        base = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
+        if base != ch and base.isascii():
+            table[cp] = base
+    for cp in range(0x0300, 0x0370):  # lone combining marks (text that was not NFC)
+        table[cp] = None
+    return table
+
+
+_STRIP_TABLE = _build_strip_table()
 
 
 def strip_diacritics(text: str) -> str:
     """Remove Vietnamese tone and vowel marks: the diacritics-free view.
 
-    >>> strip_diacritics("Chủ tịch xã nhận tiền")
-    'Chu tich xa nhan tien'
+    >>> strip_diacritics("Chủ tịch xã nhận tiền ĐẢNG")
+    'Chu tich xa nhan tien DANG'
     """
-    decomposed = unicodedata.normalize("NFD", text.translate(_STRIP_TABLE))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFC", text).translate(_STRIP_TABLE)
 
 
 def diacritic_ratio(text: str) -> float:
@@ -22,5 +34,5 @@ def diacritic_ratio(text: str) -> float:
     letters = [ch for ch in text if ch.isalpha()]
     if not letters:
         return 0.0
-    marked = sum(1 for ch in letters if strip_diacritics(ch) != ch)
+    marked = sum(1 for ch in letters if ord(ch) in _STRIP_TABLE)
     return marked / len(letters)
