@@ -33,7 +33,7 @@ class TrainParams:
     word_weight: float = 0.8
     plain_weight: float = 1.0
     char_weight: float = 1.0
-    char_range: tuple[int, int] | None = (3, 5)
+    char_range: tuple[int, int] | None = None  # char n-grams did not help on data/eval
     folds: int = 4
     party_factor: float = 0.25
     seed: int = 13

@@ -97,7 +97,7 @@ def save_model(model: TriageModel, models_dir: str | Path, *, training_data: dic
     target = models_dir / model.model_id
     target.mkdir(parents=True, exist_ok=False)
     artifact = target / ARTIFACT
-    joblib.dump(model, artifact, compress=3)
+    joblib.dump(model, artifact)  # uncompressed: dense weights barely compress, load fast
     meta = {
         "id": model.model_id,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),

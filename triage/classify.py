@@ -123,21 +123,30 @@ class FeedbackClassifier(BaseEstimator, ClassifierMixin):
         return self.decision_scores(docs).codes
 
     # -- explanations --------------------------------------------------------------------
-    def explain(self, x_row: sp.csr_matrix, code: str, *, top: int = 4) -> list[str]:
-        """The words or phrases of this text that pushed ``code`` up the most."""
-        k = int(np.flatnonzero(self.classes_ == code)[0])
+    def explain(self, X: sp.csr_matrix, row: int, codes: list[str], *,
+                top: int = 4) -> dict[str, list[str]]:
+        """For each code, the words or phrases of row ``row`` of ``X`` that pushed it up
+        the most."""
+        lo, hi = X.indptr[row], X.indptr[row + 1]
+        idx, data = X.indices[lo:hi], X.data[lo:hi]
+        if idx.size == 0 or not codes:
+            return {c: [] for c in codes}
         K = len(self.classes_)
-        idx = x_row.indices
-        if idx.size == 0:
-            return []
-        contrib = x_row.data * (self.W_[idx, k] + self.W_[idx, K + k])
-        order = np.argsort(-contrib)
-        phrases: list[str] = []
-        for j in order:
-            if contrib[j] <= 0 or len(phrases) >= top:
-                break
-            phrase = self.vectorizer_.phrase(int(idx[j]))
-            if phrase is None or any(phrase in p or p in phrase for p in phrases):
-                continue
-            phrases.append(phrase)
-        return phrases
+        if not hasattr(self, "_class_index"):
+            self._class_index = {c: i for i, c in enumerate(self.classes_.tolist())}
+        ks = np.array([self._class_index[c] for c in codes])
+        W = self.W_[idx]
+        contrib = data[:, None] * (W[:, ks] + W[:, K + ks])  # features × codes
+        out: dict[str, list[str]] = {}
+        for j, code in enumerate(codes):
+            col = contrib[:, j]
+            phrases: list[str] = []
+            for f in np.argsort(-col)[: top * 4]:
+                if col[f] <= 0 or len(phrases) >= top:
+                    break
+                phrase = self.vectorizer_.phrase(int(idx[f]))
+                if phrase is None or any(phrase in p or p in phrase for p in phrases):
+                    continue
+                phrases.append(phrase)
+            out[code] = phrases
+        return out

@@ -48,16 +48,18 @@ def decide(row: np.ndarray, rank_row: np.ndarray, p_out: float, *, classes: np.n
     # The first place goes to the best code of the likeliest group (group-aware ranking);
     # the rest follow by their own score, so near neighbours in other groups stay close.
     first = int(np.argmax(rank_row))
-    order = [first] + [int(k) for k in np.argsort(-row, kind="stable") if k != first]
-    ranked = [(str(classes[k]), float(row[k])) for k in order]
+    order = np.argsort(-row, kind="stable")
+    order = np.concatenate(([first], order[order != first]))
+    ranked = list(zip(classes[order].tolist(), row[order].tolist()))
     member = dict(ranked)
     out_codes = set(taxonomy.out_codes)
     if p_out >= policy.out_threshold:
         best_out = next(c for c, _ in ranked if c in out_codes)
         ranked = [r for r in ranked if r[0] == best_out] + [r for r in ranked if r[0] != best_out]
         return Decision(ranked, [best_out], True, {})
+    party_only = taxonomy.crosswalk.party_only
     inside = [(c, s) for c, s in ranked if c not in out_codes
-              and (party_member or c not in taxonomy.crosswalk.party_only)]
+              and (party_member or c not in party_only)]
     chosen = [c for c, _ in inside if member[c] >= policy.thresholds.get(c, 0.5)]
     if not chosen or chosen[0] != inside[0][0]:
         chosen = [inside[0][0]] + [c for c in chosen if c != inside[0][0]]

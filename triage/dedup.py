@@ -19,6 +19,7 @@ A duplicate is a *link*, never a deletion. For each item:
 from __future__ import annotations
 
 import hashlib
+import heapq
 import math
 import re
 import zlib
@@ -58,8 +59,8 @@ _PLACE_RE = re.compile(
     r"(?<!\w)(" + "|".join(sorted(OFFICE_UNITS, key=len, reverse=True)) + r")\s+((?:[^\W\d_]+\s?){1,3})"
 )
 
-NUM_PERM = 64
-BANDS = 16  # 16 bands x 4 rows: pairs with Jaccard ~0.4 meet in a band with p ~ 0.35
+NUM_PERM = 32
+BANDS = 8  # 8 bands x 4 rows: shingle-Jaccard 0.5 meets in a band with p ~ 0.4, 0.7 with p ~ 0.9
 RARE_KEYS = 6
 _PRIME = (1 << 31) - 1
 _rng = np.random.RandomState(20261201)  # fixed: band keys are stored, so must never change
@@ -97,7 +98,7 @@ class CaseSignature:
         keys += [f"p:{p}" for p in self.plates]
         keys += [f"a:{a}" for a in self.amounts if a >= 1_000_000]
         keys += [f"l:{p}" for p in self.places if len(p.split()) >= 3]
-        rare = sorted(self.weights.items(), key=lambda kv: (-kv[1], kv[0]))[:RARE_KEYS]
+        rare = heapq.nsmallest(RARE_KEYS, self.weights.items(), key=lambda kv: (-kv[1], kv[0]))
         keys += [f"g:{g}" for g, _ in rare]
         return keys
 
@@ -137,44 +138,44 @@ def _amount(num: str, unit: str | None) -> int | None:
     return None
 
 
-def _names(text: str, plain_syl: list[str]) -> set[str]:
-    """People's names: capitalized runs starting with a surname, or a title + given name."""
+_UPPER = "A-ZĐÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬÈÉẺẼẸÊỀẾỂỄỆÌÍỈĨỊÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢÙÚỦŨỤƯỪỨỬỮỰỲÝỶỸỴ"
+_CAP_RUN_RE = re.compile(rf"(?<!\w)[{_UPPER}][^\W\d_]*(?:\s+[{_UPPER}][^\W\d_]*){{1,3}}(?!\w)")
+_TITLE_NAME_RE = re.compile(
+    rf"(?<!\w)(?:ông|bà|anh|chị|cô|chú|bác|thầy|em|cậu|dì|ong|ba|chi|co|chu|bac|thay)\s+"
+    rf"([{_UPPER}][^\W\d_]*)(?!\w)")
+_LOWER_NAME_RE = re.compile(
+    r"(?<!\w)(" + "|".join(sorted(SURNAMES)) + r")\s+(van|thi|duc|huu|minh|quang|thanh|ngoc|dinh)"
+    r"\s+([^\W\d_]+)(?!\w)")
+
+
+def _names(text: str, plain: str) -> set[str]:
+    """People's names: capitalized runs that start with a surname ("Nguyễn Văn Hùng"), a
+    title and a given name ("ông Hùng"), or, in lower-case text, surname + middle name."""
     names: set[str] = set()
-    words = _SYL_RE.findall(text)
-    tokens = list(zip(words, _SYL_RE.findall(strip_diacritics(text).lower())))
-    i = 0
-    while i < len(tokens):
-        w, p = tokens[i]
-        if p in SURNAMES and w[:1].isupper():
-            j = i + 1
-            while j < len(tokens) and j - i < 4 and tokens[j][0][:1].isupper():
-                j += 1
-            if j - i >= 2:
-                names.add(" ".join(t[1] for t in tokens[i:j]))
-                names.add(f"~{tokens[j - 1][1]}")  # given name alone, for "ông Hùng"
-                i = j
-                continue
-        if p in TITLES and i + 1 < len(tokens) and tokens[i + 1][0][:1].isupper() \
-                and tokens[i + 1][1] not in SURNAMES:
-            names.add(f"~{tokens[i + 1][1]}")
-        i += 1
-    # Lower-case text: "ong nguyen van hung" — surname + common middle name.
-    for k in range(len(plain_syl) - 2):
-        if plain_syl[k] in SURNAMES and plain_syl[k + 1] in {"van", "thi", "duc", "huu", "minh",
-                                                             "quang", "thanh", "ngoc", "dinh"}:
-            names.add(" ".join(plain_syl[k:k + 3]))
-            names.add(f"~{plain_syl[k + 2]}")
+    for m in _CAP_RUN_RE.finditer(text):
+        parts = strip_diacritics(m.group(0)).lower().split()
+        if parts[0] in SURNAMES:
+            names.add(" ".join(parts))
+            names.add("~" + parts[-1])  # the given name alone, for "ông Hùng"
+    for m in _TITLE_NAME_RE.finditer(text):
+        given = strip_diacritics(m.group(1)).lower()
+        if given not in SURNAMES:
+            names.add("~" + given)
+    for m in _LOWER_NAME_RE.finditer(plain):
+        names.add(" ".join(m.groups()))
+        names.add("~" + m.group(3))
     return names
 
 
 def case_signature(redacted_text: str, *, codes: Iterable[str] = (),
-                   idf: Idf | None = None) -> CaseSignature:
-    """Signature of one item from its redacted, normalized text."""
-    plain = strip_diacritics(redacted_text.lower())
+                   idf: Idf | None = None, plain: str | None = None) -> CaseSignature:
+    """Signature of one item from its redacted, normalized text (``plain``: the same text
+    lower-cased without diacritics, when the caller has it)."""
+    plain = plain if plain is not None else strip_diacritics(redacted_text.lower())
     syl = _SYL_RE.findall(plain)
     grams = {f"{a} {b}" for a, b in zip(syl, syl[1:])}
     idf = idf or Idf()
-    shingles = {f"{a} {b} {c}" for a, b, c in zip(syl, syl[1:], syl[2:])} or set(syl)
+    shingles = grams or set(syl)
     roles = set()
     for m in _ROLE_RE.finditer(plain):
         rest = plain[m.end():m.end() + 40]
@@ -190,7 +191,7 @@ def case_signature(redacted_text: str, *, codes: Iterable[str] = (),
              if 1 <= int(d) <= 31 and 1 <= int(mo) <= 12}
     plates = {"".join(m) for m in _PLATE_RE.findall(plain)}
     return CaseSignature(
-        weights=idf.weights(grams), names=frozenset(_names(redacted_text, syl)),
+        weights=idf.weights(grams), names=frozenset(_names(redacted_text, plain)),
         roles=frozenset(roles), places=frozenset(places), amounts=frozenset(amounts),
         dates=frozenset(dates), plates=frozenset(plates), codes=frozenset(codes),
         minhash=_minhash(shingles),
@@ -286,7 +287,7 @@ class MemoryKeyStore:
         for k in keys:
             posting = self.postings.get(k)
             if posting and len(posting) <= self.max_postings:
-                hits.update(posting)
+                hits.update(posting[-self.max_postings:])
         return [i for i, _ in hits.most_common(limit)]
 
     def add(self, item_id, keys, signature, cluster) -> None:
@@ -313,7 +314,7 @@ class DuplicateIndex:
     """Find the best earlier match of each new item and keep clusters of one case."""
 
     def __init__(self, store: KeyStore | None = None, *, idf: Idf | None = None,
-                 threshold: float = 0.5, max_candidates: int = 50):
+                 threshold: float = 0.5, max_candidates: int = 12):
         self.store = store if store is not None else MemoryKeyStore()
         self.idf = idf
         self.threshold = threshold
@@ -334,10 +335,10 @@ class DuplicateIndex:
                 best = DuplicateMatch(cand, sim, self.store.cluster_of(cand) or cand, tuple(reasons))
         return best
 
-    def match_and_add(self, item_id: str, redacted_text: str, *,
-                      codes: Iterable[str] = ()) -> tuple[DuplicateMatch | None, str, int]:
+    def match_and_add(self, item_id: str, redacted_text: str, *, codes: Iterable[str] = (),
+                      plain: str | None = None) -> tuple[DuplicateMatch | None, str, int]:
         """Match an item against everything stored, then store it; (match, cluster, size)."""
-        sig = case_signature(redacted_text, codes=codes, idf=self.idf)
+        sig = case_signature(redacted_text, codes=codes, idf=self.idf, plain=plain)
         keys = sig.keys()
         match = self.find(sig, keys)
         cluster = match.cluster if match else f"c-{item_id}"

@@ -90,8 +90,15 @@ def _qui(match: re.Match) -> str:
     return qu + ("Y" if i.isupper() else "y") + tone
 
 
+_NEEDS_TONE_FIX_RE = re.compile(
+    r"[oO][àáảãạÀÁẢÃẠèéẻẽẹÈÉẺẼẸ]|[uU][ỳýỷỹỵỲÝỶỸỴ]|[qQ][uU][iIíìỉĩịÍÌỈĨỊ]|\u0300|\u0301|\u0309|\u0303|\u0323"
+)
+
+
 def normalize_tone_marks(text: str) -> str:
     """Put tone marks where the modern convention does: hoà → hòa, thuỷ → thủy, quí → quý."""
+    if not _NEEDS_TONE_FIX_RE.search(text):
+        return text
     decomposed = unicodedata.normalize("NFD", text)
     decomposed = _OLD_STYLE_RE.sub(_move_tone, decomposed)
     decomposed = _QUI_RE.sub(_qui, decomposed)
@@ -115,22 +122,34 @@ def _teen(match: re.Match) -> str:
     return expansion
 
 
+_WORDS_RE = re.compile(r"[^\W_]+\.?")
+_TEEN_KEYS = frozenset(TEENCODE)
+_ACRONYM_KEYS = frozenset(ACRONYMS) | frozenset(_TITLE_PREFIX)
+
+
 def expand_abbreviations(text: str) -> str:
     """Expand teencode, chat abbreviations, office acronyms and money shorthand."""
-    text = _TITLE_RE.sub(lambda m: _TITLE_PREFIX[m.group(1)] + " ", text)
-    text = _ACRONYM_RE.sub(lambda m: ACRONYMS[m.group(1)], text)
+    words = set(_WORDS_RE.findall(text))
+    words |= {w.rstrip(".") for w in words}
+    if words & _ACRONYM_KEYS:
+        text = _TITLE_RE.sub(lambda m: _TITLE_PREFIX[m.group(1)] + " ", text)
+        text = _ACRONYM_RE.sub(lambda m: ACRONYMS[m.group(1)], text)
     text = _AMOUNT_TR_RE.sub(lambda m: m.group(1) + " triệu", text)
     text = _AMOUNT_K_RE.sub(lambda m: m.group(1) + " nghìn", text)
-    text = _TEEN_RE.sub(_teen, text)
+    if {w.lower() for w in words} & _TEEN_KEYS:
+        text = _TEEN_RE.sub(_teen, text)
     return text
+
+
+_LINE_EDGE_RE = re.compile(r" ?\n ?")
 
 
 def normalize_whitespace(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _INVISIBLE_RE.sub("", text)
     text = _CONTROL_RE.sub(" ", text)
-    lines = [_SPACES_RE.sub(" ", line).strip() for line in text.split("\n")]
-    text = "\n".join(lines)
+    text = _SPACES_RE.sub(" ", text)
+    text = _LINE_EDGE_RE.sub("\n", text)
     return _NEWLINES_RE.sub("\n\n", text).strip()
 
 

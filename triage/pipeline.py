@@ -80,8 +80,9 @@ def prepare_text(text: str, taxonomy: Taxonomy) -> Prepared:
     normalized = normalize_text(text)
     red = redact(normalized)
     doc = FeatureDoc.from_text(red.text[:MAX_CLASSIFY_CHARS])
-    return Prepared(normalized, red.text, doc, taxonomy.shows_party_membership(red.text),
-                    red.counts)
+    plain = doc.plain if len(red.text) <= MAX_CLASSIFY_CHARS else None
+    return Prepared(normalized, red.text, doc,
+                    taxonomy.shows_party_membership(red.text, plain=plain), red.counts)
 
 
 class Triager:
@@ -102,6 +103,10 @@ class Triager:
         return cls(taxonomy, load_model(models_dir, taxonomy, model_id=model_id))
 
     # -- steps ---------------------------------------------------------------------------
+    @staticmethod
+    def _plain(p: Prepared) -> str | None:
+        return p.doc.plain if len(p.redacted) <= MAX_CLASSIFY_CHARS else None
+
     def prepare(self, text: str) -> Prepared:
         return prepare_text(text, self.taxonomy)
 
@@ -147,31 +152,31 @@ class Triager:
         prepared = [self.prepare(text) for _, text in batch]
         live = [i for i, p in enumerate(prepared) if any(ch.isalnum() for ch in p.doc.plain)]
         decisions: dict[int, Decision] = {}
-        rows = {}
+        rows: dict[int, int] = {}
+        X = None
         if live:
             decs, X = self._decide_batch([prepared[i] for i in live])
             for j, i in enumerate(live):
                 decisions[i] = decs[j]
-                rows[i] = X[j]
+                rows[i] = j
         results = []
         for i, (item_id, _text) in enumerate(batch):
             p = prepared[i]
             d = decisions.get(i) or self._empty_decision()
             explanations = {}
             if i in rows:
-                for code in d.suggested:
-                    if code in d.implied:
-                        continue
-                    explanations[code] = self.model.classifier.explain(rows[i], code)
+                explanations = self.model.classifier.explain(
+                    X, rows[i], [c for c in d.suggested if c not in d.implied])
             match, cluster, reporters = None, None, 1
             if dedup is not None:
                 match, cluster, reporters = dedup.match_and_add(
                     item_id if item_id is not None else f"#{len(dedup)}", p.redacted,
-                    codes=d.suggested)
+                    codes=d.suggested, plain=self._plain(p))
             score_of = dict(d.ranked)
             prio = score_priority(
                 suggested=[(c, score_of.get(c, 0.0)) for c in d.suggested], taxonomy=self.taxonomy,
-                text=p.redacted, out_of_scope=d.out_of_scope, reporters=reporters)
+                text=p.redacted, out_of_scope=d.out_of_scope, reporters=reporters,
+                plain=self._plain(p))
             results.append(TriageResult(
                 id=item_id, redacted_text=p.redacted, labels=d.ranked, suggested=d.suggested,
                 explanations=_dedupe_explanations(explanations), implied=d.implied,

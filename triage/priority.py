@@ -64,8 +64,10 @@ def level_of(score: float) -> str:
 
 
 def score_priority(*, suggested: list[tuple[str, float]], taxonomy: Taxonomy, text: str,
-                   out_of_scope: bool, reporters: int = 1) -> PriorityDecision:
-    """Score one item from its suggested codes (with scores) and its redacted text."""
+                   out_of_scope: bool, reporters: int = 1,
+                   plain: str | None = None) -> PriorityDecision:
+    """Score one item from its suggested codes (with scores) and its redacted text
+    (``plain``: the same text lower-cased without diacritics, when the caller has it)."""
     reasons: list[str] = []
     if out_of_scope or not suggested:
         code = suggested[0][0] if suggested else "OUT03"
@@ -79,7 +81,7 @@ def score_priority(*, suggested: list[tuple[str, float]], taxonomy: Taxonomy, te
     base, cat = max(weighted, key=lambda x: x[0])
     reasons.append(f"Mức nghiêm trọng {cat.severity} ({cat.code}: {cat.title})")
     score = base - 0.5
-    plain = strip_diacritics(text.lower())
+    plain = plain if plain is not None else strip_diacritics(text.lower())
     head, key = HEAD_RE.search(plain), KEY_RE.search(plain)
     if head:
         score += 0.6

@@ -51,6 +51,8 @@ _DIGIT_WORDS = (
     "không|một|mốt|hai|ba|bốn|tư|năm|lăm|sáu|bảy|bẩy|tám|chín|linh|lẻ|"
     "khong|mot|hai|ba|bon|tu|nam|lam|sau|bay|tam|chin|linh|le"
 )
+_DIGIT_WORD_SET = frozenset(_DIGIT_WORDS.split("|"))
+_WORD_RE = re.compile(r"[^\W_]+")
 _PHONE_WORDS_RE = re.compile(
     r"(?<![^\W_])(?:(?:" + _DIGIT_WORDS + r")[\s,.\-]+){8,11}(?:" + _DIGIT_WORDS + r")(?![^\W_])",
     re.IGNORECASE,
@@ -107,7 +109,8 @@ def redact(text: str) -> Redaction:
                check=lambda v: len(_digits(v)) in (9, 12))
     text = sub(_ID_BARE_RE, "id_number", text)
     text = sub(_PHONE_RE, "phone", text, check=_plausible_phone)
-    text = sub(_PHONE_WORDS_RE, "phone", text)
+    if sum(map(_DIGIT_WORD_SET.__contains__, _WORD_RE.findall(text.lower()))) >= 9:
+        text = sub(_PHONE_WORDS_RE, "phone", text)
     text = sub(_ADDRESS_RE, "address", text)
     return Redaction(text=text, counts=dict(counts))
 

@@ -113,7 +113,7 @@ class Taxonomy:
     def implied_codes(self) -> frozenset[str]:
         return frozenset(i.target for i in self.crosswalk.implies)
 
-    def shows_party_membership(self, text: str) -> bool:
+    def shows_party_membership(self, text: str, *, plain: str | None = None) -> bool:
         """True when the text names party membership or a party body.
 
         >>> load_taxonomy().shows_party_membership("ông là đảng viên, bí thư chi bộ")
@@ -124,7 +124,8 @@ class Taxonomy:
         low = text.lower()
         if self._party_re is not None and self._party_re.search(low):
             return True
-        if self._party_ascii_re is not None and self._party_ascii_re.search(strip_diacritics(low)):
+        plain = plain if plain is not None else strip_diacritics(low)
+        if self._party_ascii_re is not None and self._party_ascii_re.search(plain):
             return True
         return False
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import unicodedata
 
 
@@ -31,8 +32,11 @@ def strip_diacritics(text: str) -> str:
 
 def diacritic_ratio(text: str) -> float:
     """Share of letters that carry a Vietnamese mark (0.0 for text typed without accents)."""
-    letters = [ch for ch in text if ch.isalpha()]
+    plain = text.translate(_STRIP_TABLE)
+    if len(plain) != len(text):  # decomposed input: compare on NFC
+        text = unicodedata.normalize("NFC", text)
+        plain = text.translate(_STRIP_TABLE)
+    letters = sum(map(str.isalpha, plain))
     if not letters:
         return 0.0
-    marked = sum(1 for ch in letters if ord(ch) in _STRIP_TABLE)
-    return marked / len(letters)
+    return sum(map(operator.ne, text, plain)) / letters

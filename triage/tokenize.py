@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from triage.textutil import strip_diacritics
+from triage.textutil import diacritic_ratio, strip_diacritics
 
 _WORD_RE = re.compile(r"<[A-ZĐ_]+>|[^\W_]+", re.UNICODE)
 _PLACEHOLDER_RE = re.compile(r"^<[A-ZĐ_]+>$")
@@ -39,13 +39,21 @@ def _segment_cached(text: str) -> tuple[str, ...]:
     )
 
 
+# Below this share of marked letters a text counts as typed without accents; the CRF
+# segmenter was trained on accented text and only guesses there, so syllables are used.
+MIN_DIACRITIC_RATIO = 0.03
+
+
 def segment(text: str) -> list[str]:
     """Underthesea word segmentation, lower-cased, multi-syllable words joined by '_'.
 
-    Punctuation is dropped; placeholders like <SĐT> stay one token.
+    Punctuation is dropped; placeholders like <SĐT> stay one token. Text typed without
+    accents is split into syllables instead (segmentation needs the marks).
     """
     if not text.strip():
         return []
+    if diacritic_ratio(text) < MIN_DIACRITIC_RATIO:
+        return [t.lower() for t in _WORD_RE.findall(text)]
     return list(_segment_cached(text))
 
 
