@@ -101,6 +101,9 @@ def fit_model(examples: Sequence[LabelledExample], taxonomy: Taxonomy, *,
     top3 = np.argsort(-gated, axis=1)[:, :3]
     index = {c: i for i, c in enumerate(classes)}
     cv = dict(policy.metrics)
+    top1_group = [taxonomy.group_of(str(classes[k])) for k in gated.argmax(axis=1)]
+    cv["cv_group_accuracy_top1"] = round(float(np.mean(
+        [g == taxonomy.group_of(p) for g, p in zip(top1_group, primary)])), 4)
     cv["cv_primary_top3_recall"] = round(float(np.mean(
         [index[p] in top3[i] for i, p in enumerate(primary)])), 4)
     cv["seconds_cv"] = round(t_cv, 2)

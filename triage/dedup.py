@@ -30,24 +30,22 @@ from typing import Protocol
 
 import numpy as np
 
-from triage.textutil import strip_diacritics
+from triage.textutil import diacritic_ratio, strip_diacritics
 
 SURNAMES = {
     "nguyen", "tran", "le", "pham", "hoang", "huynh", "phan", "vu", "vo", "dang", "bui", "do",
     "ho", "ngo", "duong", "ly", "dinh", "truong", "lam", "mai", "trinh", "doan", "luong", "cao",
     "ha", "ta", "kieu", "chu", "thai", "la", "quach", "luu", "tong", "trieu", "vuong", "khuat",
-    "lai", "giang", "nong", "ton", "thach", "au", "van", "lo", "tieu", "diep", "hua", "dao",
+    "lai", "giang", "nong", "ton", "thach", "au", "lo", "tieu", "diep", "hua", "dao", "phung",
+    "khong", "mac", "ninh", "lieu", "bach", "kim", "thieu", "van", "ong", "son", "quan", "lu",
 }
-TITLES = {"ong", "ba", "anh", "chi", "co", "chu", "bac", "thay", "em", "cau", "di", "gi"}
-OFFICE_UNITS = ("xa", "phuong", "thi tran", "huyen", "quan", "tinh", "thanh pho", "thon", "ap",
-                "ban", "to dan pho", "khu pho", "khom", "so", "truong", "benh vien", "cong ty",
-                "hop tac xa", "chi cuc", "cuc", "phong")
 ROLES = ("pho chu tich", "chu tich", "pho bi thu", "bi thu", "truong thon", "truong ap",
-         "to truong", "truong cong an", "cong an", "dia chinh", "ke toan", "thu quy",
-         "hieu truong", "pho hieu truong", "giam doc", "pho giam doc", "truong phong",
-         "truong khoa", "bac si", "giao vien", "can bo thue", "kiem lam", "hai quan",
-         "canh sat giao thong", "truong tram", "chanh van phong", "can bo tu phap",
-         "truong ban", "can bo", "quan ly thi truong", "doi truong", "thu truong")
+         "truong khu", "truong ban", "to truong", "truong cong an", "pho truong cong an",
+         "cong an", "dia chinh", "ke toan", "thu quy", "hieu truong", "pho hieu truong",
+         "giam doc", "pho giam doc", "truong phong", "pho truong phong", "truong khoa",
+         "bac si", "giao vien", "can bo thue", "kiem lam", "hai quan", "canh sat giao thong",
+         "truong tram", "chanh van phong", "tu phap", "quan ly thi truong", "doi truong",
+         "thu truong", "chanh thanh tra", "can bo")
 _ROLE_RE = re.compile(r"(?<!\w)(" + "|".join(sorted(ROLES, key=len, reverse=True)) + r")(?!\w)")
 _SYL_RE = re.compile(r"[^\W_]+")
 _PLATE_RE = re.compile(r"\b(\d{2})\s?-?\s?([a-z]{1,2}\d?)\s?-?\s?(\d{3})\.?(\d{2})\b")
@@ -55,9 +53,45 @@ _MONEY_RE = re.compile(
     r"(\d+(?:[.,]\d+)*)\s*(ty|trieu|nghin|ngan|dong|d|vnd|usd|\$)?(?!\w)")
 _DATE_RE = re.compile(r"\b(\d{1,2})[/-](\d{1,2})(?:[/-](\d{2,4}))?\b")
 _UNIT = {"ty": 10 ** 9, "trieu": 10 ** 6, "nghin": 10 ** 3, "ngan": 10 ** 3}
+
+_UPPER = "A-ZĐÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬÈÉẺẼẸÊỀẾỂỄỆÌÍỈĨỊÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢÙÚỦŨỤƯỪỨỬỮỰỲÝỶỸỴ"
+_CAP = rf"[{_UPPER}][^\W\d_]*"
+_CAP_RUN = rf"{_CAP}(?:[ \t]+{_CAP}){{0,3}}"
+# Administrative units: a commune-level name tells two cases apart; a village-level one too.
+COMMUNE_UNITS = ("xã", "phường", "thị trấn", "đặc khu")
+VILLAGE_UNITS = ("thôn", "ấp", "bản", "buôn", "làng", "xóm", "khu phố", "khu", "tổ dân phố",
+                 "khóm", "tổ")
+PROVINCE_UNITS = ("tỉnh", "thành phố", "huyện", "quận", "thị xã")
+ORG_UNITS = ("công ty", "doanh nghiệp", "hợp tác xã", "nhà hàng", "quán", "khách sạn",
+             "trường", "bệnh viện", "trạm y tế", "ngân hàng", "chợ", "cửa hàng", "tập đoàn",
+             "nhà máy", "xí nghiệp", "trung tâm", "dự án", "khu đô thị", "cơ sở")
+_FILLER = r"(?:[ \t]+(?:TNHH|CP|MTV|cổ phần|xây dựng|thương mại|dịch vụ|đầu tư|một thành viên))*"
+
+
+def _alts(words) -> str:
+    forms = set()
+    for w in words:
+        forms |= {w, strip_diacritics(w)}
+    return "|".join(sorted(map(re.escape, forms), key=len, reverse=True))
+
+
+# Unit words in any case, names only when capitalized (scoped flags: (?i:...)).
 _PLACE_RE = re.compile(
-    r"(?<!\w)(" + "|".join(sorted(OFFICE_UNITS, key=len, reverse=True)) + r")\s+((?:[^\W\d_]+\s?){1,3})"
-)
+    rf"(?<!\w)(?i:({_alts(COMMUNE_UNITS + VILLAGE_UNITS + PROVINCE_UNITS)}))[ \t]+({_CAP_RUN}|\d+[A-Za-z]?)(?!\w)")
+_ORG_RE = re.compile(rf"(?<!\w)(?i:(?:{_alts(ORG_UNITS)}){_FILLER})[ \t]+({_CAP_RUN})(?!\w)")
+_UNIT_WORDS = {strip_diacritics(u).split()[-1] for u in
+               COMMUNE_UNITS + VILLAGE_UNITS + PROVINCE_UNITS + ORG_UNITS} | {
+    "ban", "ủy", "uy", "hội", "hoi", "sở", "so", "phòng", "phong", "đảng", "dang", "mặt", "mat",
+    "cục", "cuc", "chi", "đội", "doi", "đồn", "don", "viện", "vien", "tòa", "toa", "nhân", "nhan"}
+_CAP_RUN_RE = re.compile(rf"(?<![\w])(\w+[ \t]+)?({_CAP}(?:[ \t]+{_CAP}){{1,3}})(?!\w)")
+_TITLE_NAME_RE = re.compile(
+    rf"(?<!\w)(?:ông|bà|anh|chị|cô|chú|bác|thầy|em|cậu|dì|đồng chí|đ/c|ong|ba|chi|co|chu|bac|"
+    rf"thay|dong chi|{_alts(['phó chủ tịch', 'chủ tịch', 'bí thư', 'phó bí thư', 'trưởng thôn', 'trưởng ấp', 'trưởng khu', 'kế toán', 'địa chính', 'hiệu trưởng', 'giám đốc', 'trưởng công an', 'trưởng phòng', 'cán bộ'])})"
+    rf"(?:[ \t]+(?:{_alts(COMMUNE_UNITS + VILLAGE_UNITS)}|UBND|Ủy ban nhân dân xã|Ủy ban nhân dân))?"
+    rf"[ \t]+({_CAP})(?![ \t]*{_CAP})(?!\w)")
+_LOWER_NAME_RE = re.compile(
+    r"(?<!\w)(" + "|".join(sorted(SURNAMES)) + r")\s+(van|thi|duc|huu|minh|quang|thanh|ngoc|dinh|"
+    r"xuan|cong|trung|quoc|kim|hong|thu|anh)\s+([^\W\d_]+)(?!\w)")
 
 NUM_PERM = 32
 BANDS = 8  # 8 bands x 4 rows: shingle-Jaccard 0.5 meets in a band with p ~ 0.4, 0.7 with p ~ 0.9
@@ -70,16 +104,24 @@ _B = _rng.randint(0, _PRIME, size=(NUM_PERM, 1)).astype(np.int64)
 
 @dataclass(frozen=True)
 class CaseSignature:
-    """What the duplicate search keeps of one item (no personal data: redacted text only)."""
+    """What the duplicate search keeps of one item (no personal data: redacted text only).
+
+    Names, places and organisations are kept lower-cased in two spellings: with marks
+    (``hùng`` and ``hưng`` are different people) and without (for text typed without them).
+    """
 
     weights: dict[str, float]       # syllable bigram -> IDF weight (rare phrases weigh more)
-    names: frozenset[str]           # people: "nguyen van hung", or "ong hung"
+    accented: bool                  # typed with diacritics?
+    names: frozenset[str]           # people: "hồ sỹ lâm", "~lâm" (given name only)
+    names_plain: frozenset[str]     # the same without diacritics
+    communes: frozenset[str]        # "xa cam xuyen"
+    villages: frozenset[str]        # "ap binh hoa", "thon 4"
+    orgs: frozenset[str]            # "phat dat"
     roles: frozenset[str]           # "chu tich xa", "truong thon"
-    places: frozenset[str]          # "xa tan phu", "thon 3"
     amounts: frozenset[int]
     dates: frozenset[str]
     plates: frozenset[str]
-    codes: frozenset[str] = frozenset()
+    codes: tuple[str, ...] = ()     # suggested codes, primary first
     minhash: tuple[int, ...] = field(default=(), repr=False)
 
     @property
@@ -94,10 +136,11 @@ class CaseSignature:
             band = self.minhash[b * rows:(b + 1) * rows]
             if band:
                 keys.append(f"b{b}:" + hashlib.blake2b(repr(band).encode(), digest_size=6).hexdigest())
-        keys += [f"n:{n}" for n in self.names]
+        keys += [f"n:{n}" for n in self.names_plain if not n.startswith("~")]
+        keys += [f"o:{o}" for o in self.orgs]
         keys += [f"p:{p}" for p in self.plates]
         keys += [f"a:{a}" for a in self.amounts if a >= 1_000_000]
-        keys += [f"l:{p}" for p in self.places if len(p.split()) >= 3]
+        keys += [f"v:{c}|{v}" for c in self.communes for v in self.villages]
         rare = heapq.nsmallest(RARE_KEYS, self.weights.items(), key=lambda kv: (-kv[1], kv[0]))
         keys += [f"g:{g}" for g, _ in rare]
         return keys
@@ -125,45 +168,45 @@ def _minhash(shingles: set[str]) -> tuple[int, ...]:
 
 
 def _amount(num: str, unit: str | None) -> int | None:
-    digits = num.replace(".", "").replace(",", "") if unit in (None, "dong", "d", "vnd") else None
     try:
         if unit in _UNIT:
-            value = float(num.replace(".", "").replace(",", ".")) if num.count(",") == 1 \
-                else float(num.replace(",", "").replace(".", "") if num.count(".") > 1 else num)
+            if num.count(",") == 1 and num.count(".") == 0:
+                value = float(num.replace(",", "."))
+            elif num.count(".") == 1 and num.count(",") == 0 and len(num.split(".")[1]) != 3:
+                value = float(num)
+            else:
+                value = float(num.replace(".", "").replace(",", ""))
             return int(value * _UNIT[unit])
-        if digits is not None and len(digits) >= 5:
+        digits = num.replace(".", "").replace(",", "")
+        if len(digits) >= 6 and (unit is not None or "." in num or "," in num):
             return int(digits)
     except ValueError:
         return None
     return None
 
 
-_UPPER = "A-ZĐÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬÈÉẺẼẸÊỀẾỂỄỆÌÍỈĨỊÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢÙÚỦŨỤƯỪỨỬỮỰỲÝỶỸỴ"
-_CAP_RUN_RE = re.compile(rf"(?<!\w)[{_UPPER}][^\W\d_]*(?:\s+[{_UPPER}][^\W\d_]*){{1,3}}(?!\w)")
-_TITLE_NAME_RE = re.compile(
-    rf"(?<!\w)(?:ông|bà|anh|chị|cô|chú|bác|thầy|em|cậu|dì|ong|ba|chi|co|chu|bac|thay)\s+"
-    rf"([{_UPPER}][^\W\d_]*)(?!\w)")
-_LOWER_NAME_RE = re.compile(
-    r"(?<!\w)(" + "|".join(sorted(SURNAMES)) + r")\s+(van|thi|duc|huu|minh|quang|thanh|ngoc|dinh)"
-    r"\s+([^\W\d_]+)(?!\w)")
-
-
-def _names(text: str, plain: str) -> set[str]:
-    """People's names: capitalized runs that start with a surname ("Nguyễn Văn Hùng"), a
-    title and a given name ("ông Hùng"), or, in lower-case text, surname + middle name."""
+def _people(text: str, plain: str) -> set[str]:
+    """People's names, lower-cased with marks: "hồ sỹ lâm" and "~lâm" (given name)."""
     names: set[str] = set()
     for m in _CAP_RUN_RE.finditer(text):
-        parts = strip_diacritics(m.group(0)).lower().split()
-        if parts[0] in SURNAMES:
+        before = strip_diacritics((m.group(1) or "").strip()).lower()
+        if before in _UNIT_WORDS:
+            continue  # "xã Cẩm Xuyên", "Công ty Phát Đạt": a place or a body
+        raw = m.group(2).split()
+        if all(len(w) > 1 and w.isupper() for w in raw):
+            continue  # an all-caps heading, not a name
+        parts = [w.lower() for w in raw]
+        if strip_diacritics(parts[0]) in SURNAMES:
             names.add(" ".join(parts))
-            names.add("~" + parts[-1])  # the given name alone, for "ông Hùng"
+            names.add("~" + parts[-1])
     for m in _TITLE_NAME_RE.finditer(text):
-        given = strip_diacritics(m.group(1)).lower()
-        if given not in SURNAMES:
+        given = m.group(1).lower()
+        if strip_diacritics(given) not in _UNIT_WORDS:
             names.add("~" + given)
-    for m in _LOWER_NAME_RE.finditer(plain):
-        names.add(" ".join(m.groups()))
-        names.add("~" + m.group(3))
+    if not names:  # lower-case text: surname + common middle name
+        for m in _LOWER_NAME_RE.finditer(plain):
+            names.add(" ".join(m.groups()))
+            names.add("~" + m.group(3))
     return names
 
 
@@ -175,26 +218,38 @@ def case_signature(redacted_text: str, *, codes: Iterable[str] = (),
     syl = _SYL_RE.findall(plain)
     grams = {f"{a} {b}" for a, b in zip(syl, syl[1:])}
     idf = idf or Idf()
-    shingles = grams or set(syl)
     roles = set()
     for m in _ROLE_RE.finditer(plain):
-        rest = plain[m.end():m.end() + 40]
-        unit = next((u for u in OFFICE_UNITS if rest.lstrip().startswith(u + " ")), "")
+        rest = plain[m.end():m.end() + 12].split()
+        unit = rest[0] if rest and rest[0] in {"xa", "phuong", "thon", "ap", "tinh", "khu"} else ""
         roles.add(f"{m.group(1)} {unit}".strip())
-    places = {f"{m.group(1)} {m.group(2).strip()}" for m in _PLACE_RE.finditer(plain)}
+    communes, villages = set(), set()
+    commune_units = {strip_diacritics(u) for u in COMMUNE_UNITS}
+    village_units = {strip_diacritics(u) for u in VILLAGE_UNITS}
+    for m in _PLACE_RE.finditer(redacted_text):
+        unit = strip_diacritics(m.group(1).lower())
+        key = f"{unit} {strip_diacritics(m.group(2).lower())}"
+        if unit in commune_units:
+            communes.add(key)
+        elif unit in village_units:
+            villages.add(key)
+    orgs = {" ".join(strip_diacritics(m.group(1).lower()).split()[-2:])
+            for m in _ORG_RE.finditer(redacted_text)}
     amounts = set()
     for m in _MONEY_RE.finditer(plain):
         v = _amount(m.group(1), m.group(2))
-        if v:
+        if v and v >= 100_000:
             amounts.add(v)
     dates = {f"{int(d)}/{int(mo)}" for d, mo, _ in _DATE_RE.findall(plain)
              if 1 <= int(d) <= 31 and 1 <= int(mo) <= 12}
     plates = {"".join(m) for m in _PLATE_RE.findall(plain)}
+    people = _people(redacted_text, plain)
     return CaseSignature(
-        weights=idf.weights(grams), names=frozenset(_names(redacted_text, plain)),
-        roles=frozenset(roles), places=frozenset(places), amounts=frozenset(amounts),
-        dates=frozenset(dates), plates=frozenset(plates), codes=frozenset(codes),
-        minhash=_minhash(shingles),
+        weights=idf.weights(grams), accented=diacritic_ratio(redacted_text) >= 0.03,
+        names=frozenset(people), names_plain=frozenset(strip_diacritics(n) for n in people),
+        communes=frozenset(communes), villages=frozenset(villages), orgs=frozenset(orgs),
+        roles=frozenset(roles), amounts=frozenset(amounts), dates=frozenset(dates),
+        plates=frozenset(plates), codes=tuple(codes), minhash=_minhash(grams or set(syl)),
     )
 
 
@@ -216,49 +271,76 @@ def _weighted_overlap(a: CaseSignature, b: CaseSignature) -> tuple[float, float]
     return inter / math.sqrt(ta * tb), inter / min(ta, tb)
 
 
+# Evidence weights of the verification step (see `similarity`).
+SAME_PERSON, SAME_GIVEN_NAME, OTHER_PERSON = 0.30, 0.12, 0.35
+SAME_ORG, SAME_PLACE, OTHER_COMMUNE, OTHER_VILLAGE = 0.15, 0.12, 0.30, 0.15
+SAME_AMOUNT, OTHER_AMOUNT, SAME_DATE, SAME_PLATE, OTHER_PLATE = 0.12, 0.08, 0.06, 0.30, 0.35
+OTHER_ROLE, OTHER_ACT = 0.15, 0.25
+
+
 def similarity(a: CaseSignature, b: CaseSignature) -> tuple[float, list[str]]:
-    """How likely two signatures describe the same concrete case, in [0, 1], with reasons."""
+    """How likely two signatures describe the same concrete case, in [0, 1], with reasons.
+
+    Wording overlap (IDF-weighted; containment for a short mention of a long petition)
+    plus the case specifics: the same person, body, place, amount, date or plate count
+    for; another person, another commune or village, another plate or another act count
+    against — two cases of the same kind in the same commune are different cases.
+    """
     cos, contain = _weighted_overlap(a, b)
-    text_sim = max(cos, 0.85 * contain if min(len(a.weights), len(b.weights)) >= 4 else 0.0)
+    text_sim = max(cos, 0.8 * contain if min(len(a.weights), len(b.weights)) >= 6 else 0.0)
     reasons = [f"từ ngữ trùng {text_sim:.2f}"]
-    bonus, penalty = 0.0, 0.0
-    full_a = {n for n in a.names if not n.startswith("~")}
-    full_b = {n for n in b.names if not n.startswith("~")}
-    given_a = {n for n in a.names if n.startswith("~")}
-    given_b = {n for n in b.names if n.startswith("~")}
+    score = text_sim
+    na, nb = (a.names, b.names) if a.accented and b.accented else (a.names_plain, b.names_plain)
+    full_a, full_b = {n for n in na if n[0] != "~"}, {n for n in nb if n[0] != "~"}
+    given_a, given_b = {n for n in na if n[0] == "~"}, {n for n in nb if n[0] == "~"}
     if full_a & full_b:
-        bonus += 0.25
+        score += SAME_PERSON
         reasons.append("cùng người: " + ", ".join(sorted(full_a & full_b)))
     elif given_a & given_b:
-        bonus += 0.12
+        score += SAME_GIVEN_NAME
         reasons.append("cùng tên người")
     elif full_a and full_b:
-        penalty += 0.3
-        reasons.append("khác người bị phản ánh")
-    if a.plates & b.plates:
-        bonus += 0.25
-        reasons.append("cùng biển số")
-    elif a.plates and b.plates:
-        penalty += 0.3
-    if a.amounts & b.amounts:
-        bonus += 0.15
-        reasons.append("cùng số tiền")
-    elif a.amounts and b.amounts:
-        penalty += 0.1
-    if a.places & b.places:
-        bonus += 0.08
+        score -= OTHER_PERSON
+        reasons.append("khác người")
+    if a.orgs & b.orgs:
+        score += SAME_ORG
+        reasons.append("cùng đơn vị")
+    if a.communes and b.communes:
+        if a.communes & b.communes:
+            score += SAME_PLACE
+            reasons.append("cùng xã/phường")
+        else:
+            score -= OTHER_COMMUNE
+            reasons.append("khác xã/phường")
+    if a.villages and b.villages:
+        if a.villages & b.villages:
+            score += SAME_PLACE / 2
+        else:
+            score -= OTHER_VILLAGE
+            reasons.append("khác thôn/ấp")
+    if a.amounts and b.amounts:
+        if a.amounts & b.amounts:
+            score += SAME_AMOUNT
+            reasons.append("cùng số tiền")
+        else:
+            score -= OTHER_AMOUNT
+    if a.dates & b.dates:
+        score += SAME_DATE
+    if a.plates and b.plates:
+        if a.plates & b.plates:
+            score += SAME_PLATE
+            reasons.append("cùng biển số")
+        else:
+            score -= OTHER_PLATE
+            reasons.append("khác biển số")
     if a.roles and b.roles and not (a.roles & b.roles):
-        penalty += 0.2
-        reasons.append("khác chức vụ người bị phản ánh")
-    elif a.roles & b.roles:
-        bonus += 0.05
-    if a.codes and b.codes:
-        ga, gb = {c[:2] for c in a.codes}, {c[:2] for c in b.codes}
-        if not (a.codes & b.codes) and not (ga & gb):
-            penalty += 0.25
-            reasons.append("khác hành vi")
-    score = max(0.0, min(1.0, text_sim + bonus * (0.5 + text_sim) - penalty))
-    return score, reasons
+        score -= OTHER_ROLE
+        reasons.append("khác chức vụ")
+    if a.codes and b.codes and a.codes[0] != b.codes[0] \
+            and a.codes[0] not in b.codes and b.codes[0] not in a.codes:
+        score -= OTHER_ACT
+        reasons.append("khác hành vi")
+    return max(0.0, min(1.0, score)), reasons
 
 
 class KeyStore(Protocol):
