@@ -17,7 +17,7 @@ from sklearn.model_selection import StratifiedGroupKFold
 from triage.artifacts import TriageModel
 from triage.classify import FeedbackClassifier
 from triage.data import LabelledExample
-from triage.decision import gate_scores, tune_policy
+from triage.decision import gate_scores, group_accuracy, tune_policy
 from triage.features import TriageVectorizer
 from triage.pipeline import Prepared, prepare_text
 from triage.taxonomy import Taxonomy
@@ -92,6 +92,14 @@ def fit_model(examples: Sequence[LabelledExample], taxonomy: Taxonomy, *,
     classes = np.array(taxonomy.codes)
     policy = tune_policy(oof, oof_rank, oof_out, [ex.labels for ex in examples], classes=classes,
                          taxonomy=taxonomy, party=party, party_factor=params.party_factor)
+    accuracy = {}
+    for flag in (False, True):
+        policy.act_precedence = flag
+        accuracy[flag] = group_accuracy(oof, oof_rank, oof_out, primary, classes=classes,
+                                        taxonomy=taxonomy, party=party, policy=policy)
+    policy.act_precedence = accuracy[True] > accuracy[False]
+    policy.metrics["cv_group_accuracy_by_act_precedence"] = {str(k): round(v, 4)
+                                                             for k, v in accuracy.items()}
     clf = _make_classifier(taxonomy, params)
     clf.fit(docs, labels, primary=primary)
     model = TriageModel(classifier=clf, policy=policy, taxonomy_version=taxonomy.version,

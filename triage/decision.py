@@ -23,6 +23,9 @@ class DecisionPolicy:
     out_threshold: float = 0.5
     party_factor: float = 0.25
     max_suggested: int = 5
+    # Labelling guide: a legal act (TN corruption, LP waste) is primary over the sign or
+    # party rule it also shows. Chosen on cross-validation (see `tune_policy`).
+    act_precedence: bool = False
     metrics: dict = field(default_factory=dict)
 
 
@@ -75,7 +78,30 @@ def decide(row: np.ndarray, rank_row: np.ndarray, p_out: float, *, classes: np.n
             implied[code] = src
     # Outside the out-of-scope branch, OUT codes rank after every in-scope code.
     ranked = [r for r in ranked if r[0] not in out_codes] + [r for r in ranked if r[0] in out_codes]
+    if policy.act_precedence and taxonomy.group_of(ranked[0][0]) not in ACT_GROUPS:
+        act = next((c for c, _ in ranked if c in final and taxonomy.group_of(c) in ACT_GROUPS), None)
+        if act is not None:
+            ranked = [r for r in ranked if r[0] == act] + [r for r in ranked if r[0] != act]
+            final = [act] + [c for c in final if c != act]
     return Decision(ranked, final, False, implied)
+
+
+ACT_GROUPS = frozenset({"TN", "LP"})
+
+
+def group_accuracy(scores: np.ndarray, rank: np.ndarray, p_out: np.ndarray, primary: list[str], *,
+                   classes: np.ndarray, taxonomy: Taxonomy, party: np.ndarray,
+                   policy: DecisionPolicy) -> float:
+    """Share of items whose first-ranked code is in the primary's group, under ``policy``."""
+    party_mask = np.array([c in taxonomy.crosswalk.party_only for c in classes])
+    g = gate_scores(scores, party, party_mask, policy.party_factor)
+    gr = gate_scores(rank, party, party_mask, policy.party_factor)
+    hits = 0
+    for i, p in enumerate(primary):
+        d = decide(g[i], gr[i], float(p_out[i]), classes=classes, policy=policy,
+                   taxonomy=taxonomy, party_member=bool(party[i]))
+        hits += taxonomy.group_of(d.ranked[0][0]) == taxonomy.group_of(p)
+    return hits / max(1, len(primary))
 
 
 def _f1(tp: float, fp: float, fn: float) -> float:

@@ -111,9 +111,12 @@ class CaseSignature:
     """
 
     weights: dict[str, float]       # syllable bigram -> IDF weight (rare phrases weigh more)
+    segments: tuple[frozenset[str], ...]  # bigrams of each matter of a multi-matter text
     accented: bool                  # typed with diacritics?
     names: frozenset[str]           # people: "hồ sỹ lâm", "~lâm" (given name only)
     names_plain: frozenset[str]     # the same without diacritics
+    accused: frozenset[str]         # the names that stand next to a post ("ông Lâm, Phó Chủ tịch")
+    accused_plain: frozenset[str]
     communes: frozenset[str]        # "xa cam xuyen"
     villages: frozenset[str]        # "ap binh hoa", "thon 4"
     orgs: frozenset[str]            # "phat dat"
@@ -121,7 +124,7 @@ class CaseSignature:
     amounts: frozenset[int]
     dates: frozenset[str]
     plates: frozenset[str]
-    codes: tuple[str, ...] = ()     # suggested codes, primary first
+    codes: tuple[tuple[str, float], ...] = ()  # the best-scored codes: what act it is
     minhash: tuple[int, ...] = field(default=(), repr=False)
 
     @property
@@ -185,9 +188,18 @@ def _amount(num: str, unit: str | None) -> int | None:
     return None
 
 
-def _people(text: str, plain: str) -> set[str]:
-    """People's names, lower-cased with marks: "hồ sỹ lâm" and "~lâm" (given name)."""
+_NEAR = 48  # characters around a name searched for a post
+
+
+def _people(text: str, plain: str) -> tuple[set[str], set[str]]:
+    """People's names, lower-cased with marks ("hồ sỹ lâm", "~lâm" for the given name), and
+    which of them stand next to a post (the accused, rather than the writer or a witness)."""
     names: set[str] = set()
+    accused: set[str] = set()
+
+    def near_post(start: int, end: int) -> bool:
+        return bool(_ROLE_RE.search(plain, max(0, start - _NEAR), min(len(plain), end + _NEAR)))
+
     for m in _CAP_RUN_RE.finditer(text):
         before = strip_diacritics((m.group(1) or "").strip()).lower()
         if before in _UNIT_WORDS:
@@ -197,20 +209,61 @@ def _people(text: str, plain: str) -> set[str]:
             continue  # an all-caps heading, not a name
         parts = [w.lower() for w in raw]
         if strip_diacritics(parts[0]) in SURNAMES:
-            names.add(" ".join(parts))
-            names.add("~" + parts[-1])
+            found = {" ".join(parts), "~" + parts[-1]}
+            names |= found
+            if near_post(m.start(2), m.end(2)) and not _WRITER_RE.search(
+                    plain, max(0, m.start(2) - 16), m.start(2)):
+                accused |= found
     for m in _TITLE_NAME_RE.finditer(text):
         given = m.group(1).lower()
         if strip_diacritics(given) not in _UNIT_WORDS:
             names.add("~" + given)
+            if near_post(m.start(), m.end()):
+                accused.add("~" + given)
     if not names:  # lower-case text: surname + common middle name
         for m in _LOWER_NAME_RE.finditer(plain):
-            names.add(" ".join(m.groups()))
-            names.add("~" + m.group(3))
-    return names
+            found = {" ".join(m.groups()), "~" + m.group(3)}
+            names |= found
+            if near_post(m.start(), m.end()):
+                accused |= found
+    return names, accused
 
 
-def case_signature(redacted_text: str, *, codes: Iterable[str] = (),
+_SEGMENT_SPLIT_RE = re.compile(r"(?:^|\s)(?:\+|-|–|•|\*|\(\d+\)|\d+[.)]|[a-e]\))\s+|(?i:(?<=[.;])\s+(?=cử tri|cu tri|ý kiến|y kien|người gọi|nguoi goi)|\n+(?=cử tri|cu tri))")
+
+
+def _segments(text: str) -> tuple[frozenset[str], ...]:
+    """Bigram sets of the separate matters of a text that lists several (voter-meeting
+    notes, a hotline log); empty for a text about one matter."""
+    parts = [p for p in _SEGMENT_SPLIT_RE.split(text) if p and len(p) > 40]
+    if len(parts) < 3:
+        return ()
+    out = []
+    for part in parts:
+        syl = _SYL_RE.findall(strip_diacritics(part.lower()))
+        grams = frozenset(f"{a} {b}" for a, b in zip(syl, syl[1:]))
+        if len(grams) >= 8:
+            out.append(grams)
+    return tuple(out) if len(out) >= 2 else ()
+
+
+def segment_containment(a: CaseSignature, b: CaseSignature) -> float:
+    """How much of the best-matching matter of one text the other text contains."""
+    best = 0.0
+    for x, y in ((a, b), (b, a)):
+        for seg in x.segments:
+            w = x.weights
+            total = sum(w.get(g, 0.0) for g in seg)
+            if total:
+                best = max(best, sum(w.get(g, 0.0) for g in seg if g in y.weights) / total)
+    return best
+
+
+_WRITER_RE = re.compile(r"(?:toi ten la|toi la|ten toi la|cu tri|nguoi goi|nguoi dan|chau|con toi|"
+                        r"vo toi|chong toi|ba con|nguoi lam chung)\s*:?\s*$")
+
+
+def case_signature(redacted_text: str, *, codes: Iterable[tuple[str, float]] = (),
                    idf: Idf | None = None, plain: str | None = None) -> CaseSignature:
     """Signature of one item from its redacted, normalized text (``plain``: the same text
     lower-cased without diacritics, when the caller has it)."""
@@ -220,9 +273,7 @@ def case_signature(redacted_text: str, *, codes: Iterable[str] = (),
     idf = idf or Idf()
     roles = set()
     for m in _ROLE_RE.finditer(plain):
-        rest = plain[m.end():m.end() + 12].split()
-        unit = rest[0] if rest and rest[0] in {"xa", "phuong", "thon", "ap", "tinh", "khu"} else ""
-        roles.add(f"{m.group(1)} {unit}".strip())
+        roles.add(m.group(1))
     communes, villages = set(), set()
     commune_units = {strip_diacritics(u) for u in COMMUNE_UNITS}
     village_units = {strip_diacritics(u) for u in VILLAGE_UNITS}
@@ -243,13 +294,24 @@ def case_signature(redacted_text: str, *, codes: Iterable[str] = (),
     dates = {f"{int(d)}/{int(mo)}" for d, mo, _ in _DATE_RE.findall(plain)
              if 1 <= int(d) <= 31 and 1 <= int(mo) <= 12}
     plates = {"".join(m) for m in _PLATE_RE.findall(plain)}
-    people = _people(redacted_text, plain)
+    people, accused = _people(redacted_text, plain)
+    for m in _PLACE_RE.finditer(redacted_text):  # "Chủ tịch UBND xã Hồ Sỹ Lâm" is a person
+        parts = m.group(2).split()
+        if len(parts) >= 3 and strip_diacritics(parts[0].lower()) in SURNAMES:
+            full = [w.lower() for w in parts]
+            found = {" ".join(full), "~" + full[-1]}
+            people |= found
+            accused |= found
+            communes.discard(f"{strip_diacritics(m.group(1).lower())} {strip_diacritics(m.group(2).lower())}")
+    segments = _segments(redacted_text)
+    roles = {r for r in roles if r != "can bo"}
     return CaseSignature(
-        weights=idf.weights(grams), accented=diacritic_ratio(redacted_text) >= 0.03,
+        weights=idf.weights(grams), segments=segments, accented=diacritic_ratio(redacted_text) >= 0.03,
         names=frozenset(people), names_plain=frozenset(strip_diacritics(n) for n in people),
+        accused=frozenset(accused), accused_plain=frozenset(strip_diacritics(n) for n in accused),
         communes=frozenset(communes), villages=frozenset(villages), orgs=frozenset(orgs),
         roles=frozenset(roles), amounts=frozenset(amounts), dates=frozenset(dates),
-        plates=frozenset(plates), codes=tuple(codes), minhash=_minhash(grams or set(syl)),
+        plates=frozenset(plates), codes=tuple((c, float(v)) for c, v in codes), minhash=_minhash(grams or set(syl)),
     )
 
 
@@ -272,74 +334,92 @@ def _weighted_overlap(a: CaseSignature, b: CaseSignature) -> tuple[float, float]
 
 
 # Evidence weights of the verification step (see `similarity`).
-SAME_PERSON, SAME_GIVEN_NAME, OTHER_PERSON = 0.30, 0.12, 0.35
-SAME_ORG, SAME_PLACE, OTHER_COMMUNE, OTHER_VILLAGE = 0.15, 0.12, 0.30, 0.15
-SAME_AMOUNT, OTHER_AMOUNT, SAME_DATE, SAME_PLATE, OTHER_PLATE = 0.12, 0.08, 0.06, 0.30, 0.35
-OTHER_ROLE, OTHER_ACT = 0.15, 0.25
+SAME_ACCUSED, SAME_PERSON, OTHER_ACCUSED = 0.35, 0.15, 0.40
+SAME_ORG, SAME_COMMUNE, SAME_VILLAGE, OTHER_COMMUNE, OTHER_VILLAGE = 0.15, 0.10, 0.05, 0.30, 0.15
+SAME_AMOUNT, OTHER_AMOUNT, SAME_DATE, SAME_PLATE, OTHER_PLATE = 0.10, 0.05, 0.05, 0.30, 0.35
+OTHER_ROLE, OTHER_ACT, OTHER_ACT_BELOW = 0.15, 0.20, 0.25
+
+
+def act_similarity(a: CaseSignature, b: CaseSignature) -> float:
+    """Cosine of the two items' best code scores: do they describe the same kind of act?"""
+    if not a.codes or not b.codes:
+        return 1.0
+    da, db = dict(a.codes), dict(b.codes)
+    dot = sum(v * db[c] for c, v in da.items() if c in db)
+    na = math.sqrt(sum(v * v for v in da.values()))
+    nb = math.sqrt(sum(v * v for v in db.values()))
+    return dot / (na * nb) if na and nb else 0.0
 
 
 def similarity(a: CaseSignature, b: CaseSignature) -> tuple[float, list[str]]:
     """How likely two signatures describe the same concrete case, in [0, 1], with reasons.
 
-    Wording overlap (IDF-weighted; containment for a short mention of a long petition)
-    plus the case specifics: the same person, body, place, amount, date or plate count
-    for; another person, another commune or village, another plate or another act count
-    against — two cases of the same kind in the same commune are different cases.
+    Wording overlap (IDF-weighted; containment for a short mention of a long petition),
+    plus the case specifics, which count as far as the two describe the same kind of act
+    (the classifier's scores): the same accused person, body, place, amount, date or plate
+    count for; another accused person, commune, village or plate counts against — two
+    cases of the same kind in the same commune are different cases, and so are two acts of
+    the same person.
     """
     cos, contain = _weighted_overlap(a, b)
     text_sim = max(cos, 0.8 * contain if min(len(a.weights), len(b.weights)) >= 6 else 0.0)
-    reasons = [f"từ ngữ trùng {text_sim:.2f}"]
-    score = text_sim
-    na, nb = (a.names, b.names) if a.accented and b.accented else (a.names_plain, b.names_plain)
-    full_a, full_b = {n for n in na if n[0] != "~"}, {n for n in nb if n[0] != "~"}
-    given_a, given_b = {n for n in na if n[0] == "~"}, {n for n in nb if n[0] == "~"}
-    if full_a & full_b:
-        score += SAME_PERSON
-        reasons.append("cùng người: " + ", ".join(sorted(full_a & full_b)))
-    elif given_a & given_b:
-        score += SAME_GIVEN_NAME
+    seg = segment_containment(a, b)
+    text_sim = max(text_sim, 0.8 * seg)
+    act = act_similarity(a, b)
+    if seg >= 0.4:
+        act = max(act, seg)  # one matter of a longer list: its own act is not scored
+    reasons = [f"từ ngữ trùng {text_sim:.2f}", f"hành vi giống {act:.2f}"]
+    plus, minus = 0.0, 0.0
+    both_marked = a.accented and b.accented
+    acc_a, acc_b = (a.accused, b.accused) if both_marked else (a.accused_plain, b.accused_plain)
+    na, nb = (a.names, b.names) if both_marked else (a.names_plain, b.names_plain)
+    if acc_a & acc_b:
+        plus += SAME_ACCUSED
+        reasons.append("cùng người bị phản ánh: " + ", ".join(sorted(n.lstrip("~") for n in acc_a & acc_b)))
+    elif {n for n in na & nb if n[0] != "~"}:
+        plus += SAME_PERSON
         reasons.append("cùng tên người")
-    elif full_a and full_b:
-        score -= OTHER_PERSON
-        reasons.append("khác người")
+    elif acc_a and acc_b and not (acc_a & nb) and not (acc_b & na):
+        minus += OTHER_ACCUSED
+        reasons.append("khác người bị phản ánh")
     if a.orgs & b.orgs:
-        score += SAME_ORG
+        plus += SAME_ORG
         reasons.append("cùng đơn vị")
     if a.communes and b.communes:
         if a.communes & b.communes:
-            score += SAME_PLACE
+            plus += SAME_COMMUNE
             reasons.append("cùng xã/phường")
         else:
-            score -= OTHER_COMMUNE
+            minus += OTHER_COMMUNE
             reasons.append("khác xã/phường")
     if a.villages and b.villages:
         if a.villages & b.villages:
-            score += SAME_PLACE / 2
+            plus += SAME_VILLAGE
         else:
-            score -= OTHER_VILLAGE
+            minus += OTHER_VILLAGE
             reasons.append("khác thôn/ấp")
     if a.amounts and b.amounts:
         if a.amounts & b.amounts:
-            score += SAME_AMOUNT
+            plus += SAME_AMOUNT
             reasons.append("cùng số tiền")
         else:
-            score -= OTHER_AMOUNT
+            minus += OTHER_AMOUNT
     if a.dates & b.dates:
-        score += SAME_DATE
+        plus += SAME_DATE
     if a.plates and b.plates:
         if a.plates & b.plates:
-            score += SAME_PLATE
+            plus += SAME_PLATE
             reasons.append("cùng biển số")
         else:
-            score -= OTHER_PLATE
+            minus += OTHER_PLATE
             reasons.append("khác biển số")
     if a.roles and b.roles and not (a.roles & b.roles):
-        score -= OTHER_ROLE
+        minus += OTHER_ROLE
         reasons.append("khác chức vụ")
-    if a.codes and b.codes and a.codes[0] != b.codes[0] \
-            and a.codes[0] not in b.codes and b.codes[0] not in a.codes:
-        score -= OTHER_ACT
+    if act < 0.5:
+        minus += OTHER_ACT if act >= 0.25 else OTHER_ACT_BELOW + OTHER_ACT
         reasons.append("khác hành vi")
+    score = text_sim + plus * act - minus
     return max(0.0, min(1.0, score)), reasons
 
 

@@ -171,7 +171,7 @@ class Triager:
             if dedup is not None:
                 match, cluster, reporters = dedup.match_and_add(
                     item_id if item_id is not None else f"#{len(dedup)}", p.redacted,
-                    codes=d.suggested, plain=self._plain(p))
+                    codes=d.ranked[:6], plain=self._plain(p))
             score_of = dict(d.ranked)
             prio = score_priority(
                 suggested=[(c, score_of.get(c, 0.0)) for c in d.suggested], taxonomy=self.taxonomy,
