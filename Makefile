@@ -18,10 +18,12 @@ setup: $(STAMP)
 model: setup
 	@$(BIN)/triage model-ready || $(BIN)/triage train
 
+# Set up, train the default model if none exists, migrate the SQLite database, create and
+# print a first admin key once, then serve on http://127.0.0.1:8000 (docs at /docs).
 run: model
-	$(BIN)/triage predict --help >/dev/null
-	@echo "The HTTP service arrives with issue #4; the language core is ready:"
-	@echo "  $(BIN)/triage predict INPUT.jsonl -o OUTPUT.jsonl"
+	$(BIN)/triage migrate
+	$(BIN)/triage create-key --role admin --if-none
+	$(BIN)/triage serve --host 127.0.0.1 --port 8000
 
 test: setup
 	$(BIN)/python -m pytest -q

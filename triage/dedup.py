@@ -136,6 +136,26 @@ class CaseSignature:
     def total(self) -> float:
         return sum(self.weights.values())
 
+    def to_dict(self) -> dict:
+        """Plain JSON-able data, for a store that keeps signatures in a database."""
+        return {
+            "weights": {g: round(w, 3) for g, w in self.weights.items()},
+            "segments": [sorted(s) for s in self.segments], "accented": self.accented,
+            **{k: sorted(getattr(self, k)) for k in (
+                "names", "names_plain", "accused", "accused_plain", "communes", "villages",
+                "orgs", "roles", "amounts", "dates", "plates")},
+            "codes": [list(c) for c in self.codes], "minhash": list(self.minhash),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> CaseSignature:
+        sets = {k: frozenset(d.get(k, ())) for k in (
+            "names", "names_plain", "accused", "accused_plain", "communes", "villages", "orgs",
+            "roles", "amounts", "dates", "plates")}
+        return cls(weights=dict(d["weights"]), segments=tuple(frozenset(s) for s in d["segments"]),
+                   accented=d["accented"], codes=tuple((c, float(v)) for c, v in d["codes"]),
+                   minhash=tuple(d["minhash"]), **sets)
+
     def keys(self) -> list[str]:
         """Index keys: MinHash bands, case specifics and the rarest phrases."""
         keys = []

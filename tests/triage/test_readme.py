@@ -27,3 +27,11 @@ def test_every_cli_option_of_predict_is_documented():
     options = {o for a in sub.choices["predict"]._actions for o in a.option_strings
                if o.startswith("--") and o != "--help"}
     assert all(o in README for o in options), [o for o in options if o not in README]
+
+
+def test_every_service_setting_is_in_the_readme():
+    from service.settings import Settings
+
+    missing = [f"TRIAGE_{name.upper()}" for name in Settings.model_fields
+               if f"`TRIAGE_{name.upper()}`" not in README]
+    assert not missing, missing

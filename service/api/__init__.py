@@ -1,0 +1,1 @@
+"""Thin route handlers: parse, check the key, call a flow, return a schema."""

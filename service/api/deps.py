@@ -1,0 +1,49 @@
+"""Request dependencies: the app state and the API key check (role and scope)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from service.errors import Forbidden, Unauthorized
+from service.security import Role, allowed, hash_key
+from service.store import api_key_by_hash
+
+bearer = HTTPBearer(auto_error=False)
+
+
+@dataclass(frozen=True)
+class Caller:
+    key_id: str
+    role: Role
+    scope: str | None
+
+    @property
+    def actor(self) -> str:
+        return f"key:{self.key_id}"
+
+
+def state(request: Request):
+    return request.app.state.triage
+
+
+def caller(request: Request,
+           credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Caller:
+    if credentials is None or not credentials.credentials:
+        raise Unauthorized("send Authorization: Bearer <key>")
+    st = request.app.state.triage
+    with st.db.read() as s:
+        key = api_key_by_hash(s, hash_key(credentials.credentials))
+        if key is None:
+            raise Unauthorized("unknown or revoked key")
+        return Caller(key.id, Role(key.role), key.scope)
+
+
+def require(permission: str):
+    def check(c: Caller = Depends(caller)) -> Caller:
+        if not allowed(c.role, permission):
+            raise Forbidden(f"role {c.role} may not {permission}")
+        return c
+    return check

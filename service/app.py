@@ -1,0 +1,73 @@
+"""`create_app(settings)`: engine, lifespan (load the model), error handlers, routers.
+Nothing happens at import."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from service.api import feedback
+from service.db import Database
+from service.errors import add_exception_handlers, problem
+from service.security import IdentityCipher
+from service.settings import Settings
+from triage.errors import TriageError
+from triage.pipeline import Triager
+from triage.taxonomy import Taxonomy, load_taxonomy
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    db: Database
+    taxonomy: Taxonomy
+    cipher: IdentityCipher
+    triager: Triager | None
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        taxonomy = load_taxonomy()
+        try:
+            triager = Triager.from_models_dir(settings.models_dir, taxonomy=taxonomy)
+            triager.triage("khởi động")  # warm the segmenter before the first request
+        except TriageError as exc:
+            log.error("no model loaded, items will be stored untriaged: %s", exc)
+            triager = None
+        db = Database(settings.database_url)
+        app.state.triage = AppState(settings, db, taxonomy, IdentityCipher.from_settings(
+            settings.identity_key, settings.identity_key_file), triager)
+        yield
+        db.dispose()
+
+    app = FastAPI(title="Vietnamese feedback triage", version="0.1.0", lifespan=lifespan,
+                  docs_url="/docs")
+    add_exception_handlers(app)
+    app.include_router(feedback.router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz():
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz():
+        st: AppState = app.state.triage
+        try:
+            with st.db.read() as s:
+                s.execute(text("SELECT 1"))
+        except Exception as exc:  # noqa: BLE001
+            return problem(503, "database_unavailable", "Database unavailable", type(exc).__name__)
+        if st.triager is None:
+            return problem(503, "model_unavailable", "No model is loaded")
+        return {"status": "ready", "model": st.triager.model.model_id}
+
+    return app

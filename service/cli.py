@@ -1,0 +1,85 @@
+"""`triage serve`, `triage migrate`, `triage create-key` (registered by entry points)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def _settings():
+    from service.settings import Settings
+
+    return Settings()
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from service.migrate import migrate
+
+    settings = _settings()
+    migrate(settings.database_url)
+    print("database is at the newest schema")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from service.migrate import migrate
+
+    settings = _settings()
+    migrate(settings.database_url)
+    uvicorn.run("service.asgi:app", host=args.host or settings.host, port=args.port or settings.port,
+                workers=args.workers, log_level="info")
+    return 0
+
+
+def _create_key(args: argparse.Namespace) -> int:
+    from service.db import Database
+    from service.migrate import migrate
+    from service.models import ApiKey
+    from service.security import hash_key, new_key
+    from service.store import audit, now
+
+    settings = _settings()
+    migrate(settings.database_url)
+    db = Database(settings.database_url)
+    if args.if_none:
+        from sqlalchemy import select
+
+        with db.read() as s:
+            if s.scalar(select(ApiKey.id).where(ApiKey.role == args.role,
+                                                ApiKey.revoked_at.is_(None))) is not None:
+                print(f"an active {args.role} key exists already; none created")
+                db.dispose()
+                return 0
+    key_id, key = new_key()
+    with db.transaction() as s:
+        s.add(ApiKey(id=key_id, key_hash=hash_key(key), role=args.role, scope=args.scope,
+                     created_at=now()))
+        audit(s, "key_created", actor="cli", detail={"key_id": key_id, "role": args.role,
+                                                     "scope": args.scope})
+    db.dispose()
+    print(f"created {args.role} key {key_id}" + (f" for locality {args.scope}" if args.scope else ""))
+    print(key)
+    return 0
+
+
+def serve(sub) -> None:
+    p = sub.add_parser("serve", help="migrate the database and serve the HTTP API")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.add_argument("--workers", type=int, default=1)
+    p.set_defaults(func=_serve)
+
+
+def migrate(sub) -> None:
+    p = sub.add_parser("migrate", help="bring the database to the newest schema")
+    p.set_defaults(func=_migrate)
+
+
+def create_key(sub) -> None:
+    p = sub.add_parser("create-key", help="create an API key; prints it as the last line")
+    p.add_argument("--role", required=True, choices=["intake", "reviewer", "supervisor", "admin"])
+    p.add_argument("--scope", help="locality code the key is limited to")
+    p.add_argument("--if-none", action="store_true",
+                   help="only when no active key of this role exists (first start)")
+    p.set_defaults(func=_create_key)

@@ -1,0 +1,101 @@
+"""ORM classes only (SQLAlchemy 2, typed ``Mapped``).
+
+Raw text is stored before any processing; the submitter's identity lives in its own table,
+encrypted; every state change is an append-only audit row.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Feedback(Base):
+    __tablename__ = "feedback"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tracking_code: Mapped[str] = mapped_column(String(16), unique=True)
+    text_raw: Mapped[str] = mapped_column(Text)
+    text_redacted: Mapped[str | None] = mapped_column(Text)
+    channel: Mapped[str | None] = mapped_column(String(32))
+    locality: Mapped[str | None] = mapped_column(String(32), index=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    external_ref: Mapped[str | None] = mapped_column(String(128))
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # untriaged, new, ...
+    model_id: Mapped[str | None] = mapped_column(String(64))
+    out_of_scope: Mapped[bool | None]
+    priority: Mapped[float | None] = mapped_column(Float, index=True)
+    priority_level: Mapped[str | None] = mapped_column(String(16))
+    reasons: Mapped[list | None] = mapped_column(JSON)
+    explanations: Mapped[dict | None] = mapped_column(JSON)
+    duplicate_of: Mapped[str | None] = mapped_column(String(32))
+    similarity: Mapped[float | None] = mapped_column(Float)
+    cluster: Mapped[str | None] = mapped_column(String(40), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Suggestion(Base):
+    __tablename__ = "suggestion"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    feedback_id: Mapped[str] = mapped_column(ForeignKey("feedback.id"), index=True)
+    model_id: Mapped[str] = mapped_column(String(64))
+    code: Mapped[str] = mapped_column(String(8))
+    score: Mapped[float] = mapped_column(Float)
+    rank: Mapped[int] = mapped_column(Integer)
+    suggested: Mapped[bool]
+
+
+class SubmitterIdentity(Base):
+    __tablename__ = "submitter_identity"
+
+    feedback_id: Mapped[str] = mapped_column(ForeignKey("feedback.id"), primary_key=True)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    feedback_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    detail: Mapped[dict | None] = mapped_column(JSON)
+
+
+class ApiKey(Base):
+    __tablename__ = "api_key"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    scope: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DedupKey(Base):
+    """One index key of an item's case signature (MinHash band, person, place, phrase)."""
+
+    __tablename__ = "dedup_key"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    feedback_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    __table_args__ = (Index("ix_dedup_key_feedback", "feedback_id"),)
+
+
+class DedupSignature(Base):
+    __tablename__ = "dedup_signature"
+
+    feedback_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    signature: Mapped[dict] = mapped_column(JSON)
+    cluster: Mapped[str] = mapped_column(String(40), index=True)

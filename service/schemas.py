@@ -1,0 +1,68 @@
+"""Pydantic request/response models only (``...Create``, ``...Read``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Channel(StrEnum):
+    hom_thu = "hom_thu"
+    email = "email"
+    duong_day_nong = "duong_day_nong"
+    tiep_xuc_cu_tri = "tiep_xuc_cu_tri"
+    don_thu = "don_thu"
+    bao_chi = "bao_chi"
+    truc_tiep = "truc_tiep"
+
+
+class SubmitterCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=40)
+    email: str | None = Field(default=None, max_length=200)
+    address: str | None = Field(default=None, max_length=500)
+    cccd: str | None = Field(default=None, max_length=20)
+
+
+class FeedbackCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str
+    channel: Channel | None = None
+    received_at: datetime | None = None
+    locality: str | None = Field(default=None, pattern=r"^[0-9]{2}(\.[0-9]{3,5})?$")
+    submitter: SubmitterCreate | None = None
+    external_ref: str | None = Field(default=None, max_length=128)
+
+
+class LabelRead(BaseModel):
+    code: str
+    score: float
+
+
+class PriorityRead(BaseModel):
+    score: float | None
+    level: str | None
+    reasons: list[str]
+
+
+class FeedbackRead(BaseModel):
+    id: str
+    tracking_code: str
+    status: str
+    text: str | None = Field(description="the redacted text (personal data replaced)")
+    channel: str | None
+    locality: str | None
+    received_at: datetime
+    model_id: str | None
+    labels: list[LabelRead]
+    suggested: list[str]
+    explanations: dict[str, list[str]]
+    out_of_scope: bool | None
+    duplicate_of: str | None
+    similarity: float | None
+    cluster: str | None
+    priority: PriorityRead
+    anonymous: bool

@@ -1,0 +1,66 @@
+"""Intake through real HTTP (the ASGI app) on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlalchemy import create_engine, select, text
+
+from service.models import AuditEvent, Feedback, SubmitterIdentity
+
+PETITION = ("Kính gửi Mặt trận Tổ quốc phường. Ông Trần Văn Bình, cán bộ địa chính phường, đòi "
+            "tôi đưa 15 triệu đồng thì mới ký hồ sơ cấp sổ đỏ. Số điện thoại của tôi 0912 345 678.")
+
+
+def test_health_and_readiness_need_no_key(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
+    r = client.get("/readyz")
+    assert r.status_code == 200 and r.json()["status"] == "ready"
+
+
+def test_intake_stores_triages_and_redacts(client, make_key, settings):
+    r = client.post("/api/v1/feedback", headers=make_key("intake"),
+                    json={"text": PETITION, "channel": "duong_day_nong",
+                          "submitter": {"name": "Lê Thị Hoa", "phone": "0912345678"}})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["status"] == "new" and body["tracking_code"].startswith("PA-")
+    assert body["suggested"] and body["priority"]["reasons"]
+    assert "0912" not in body["text"] and "<SĐT>" in body["text"]
+    assert body["anonymous"] is False and "Hoa" not in r.text
+    engine = create_engine(settings.database_url)
+    with engine.connect() as conn:
+        raw = conn.execute(select(Feedback.text_raw)).scalar_one()
+        cipher = conn.execute(select(SubmitterIdentity.ciphertext)).scalar_one()
+        actions = [a for (a,) in conn.execute(select(AuditEvent.action).order_by(AuditEvent.id))]
+    engine.dispose()
+    assert raw == PETITION                      # the original is kept for the record
+    assert b"Hoa" not in cipher and b"0912" not in cipher   # identity encrypted at rest
+    assert actions == ["intake", "suggestion"]
+
+
+def test_resubmission_without_accents_is_linked(client, make_key):
+    from triage.textutil import strip_diacritics
+
+    key = make_key("intake")
+    first = client.post("/api/v1/feedback", headers=key, json={"text": PETITION}).json()
+    second = client.post("/api/v1/feedback", headers=key,
+                         json={"text": strip_diacritics(PETITION), "channel": "email"}).json()
+    assert second["duplicate_of"] == first["id"] and second["cluster"] == first["cluster"]
+
+
+def test_idempotency_key_never_makes_a_second_item(client, make_key, settings):
+    key = {**make_key("intake"), "Idempotency-Key": "retry-1"}
+    a = client.post("/api/v1/feedback", headers=key, json={"text": PETITION})
+    b = client.post("/api/v1/feedback", headers=key, json={"text": PETITION})
+    assert a.status_code == 201 and b.status_code == 200 and a.json()["id"] == b.json()["id"]
+    engine = create_engine(settings.database_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM feedback")).scalar_one() == 1
+    engine.dispose()
+
+
+def test_read_back_needs_a_reading_role(client, make_key):
+    created = client.post("/api/v1/feedback", headers=make_key("intake"),
+                          json={"text": PETITION}).json()
+    assert client.get(f"/api/v1/feedback/{created['id']}", headers=make_key("intake")).status_code == 403
+    r = client.get(f"/api/v1/feedback/{created['id']}", headers=make_key("reviewer"))
+    assert r.status_code == 200 and r.json()["id"] == created["id"]
