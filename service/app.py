@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from service.api import feedback
+from service.api import feedback, review
 from service.db import Database
 from service.errors import add_exception_handlers, problem
 from service.security import IdentityCipher
@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   docs_url="/docs")
     add_exception_handlers(app)
     app.include_router(feedback.router)
+    app.include_router(review.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz():

@@ -19,6 +19,7 @@ from service.models import Feedback, SubmitterIdentity, Suggestion
 from service.schemas import FeedbackCreate
 from service.security import IdentityCipher
 from service.store import audit, feedback_by_idempotency_key, now, untriaged_ids
+from triage.deadlines import Track, due_date, guess_track
 from triage.dedup import DuplicateIndex
 from triage.pipeline import Triager, idf_for
 
@@ -84,6 +85,9 @@ def triage_item(db: Database, triager: Triager, feedback_id: str) -> None:
         item.duplicate_of = result.duplicate.item_id if result.duplicate else None
         item.similarity = result.duplicate.similarity if result.duplicate else None
         item.cluster = result.cluster
+        item.track = item.track or guess_track(item.text_raw).value
+        item.due_at = due_date(_as_date(item.received_at), Track(item.track), triager.taxonomy,
+                               holidays=vietnam_holidays())
         item.status = "new"
         item.version += 1
         suggested = set(result.suggested)
@@ -94,6 +98,24 @@ def triage_item(db: Database, triager: Triager, feedback_id: str) -> None:
                              score=round(score, 5), rank=rank, suggested=code in suggested))
         audit(s, "suggestion", actor=f"model:{result.model_id}", feedback_id=item.id,
               detail={"suggested": result.suggested, "duplicate_of": item.duplicate_of})
+
+
+def _as_date(dt):
+    return dt.date() if hasattr(dt, "date") else dt
+
+
+_HOLIDAYS = None
+
+
+def vietnam_holidays():
+    """Vietnam's public holidays (Tết and the Hùng Kings' day by the lunar calendar),
+    computed offline by the `holidays` package."""
+    global _HOLIDAYS
+    if _HOLIDAYS is None:
+        import holidays
+
+        _HOLIDAYS = holidays.country_holidays("VN", years=range(2015, 2041))
+    return _HOLIDAYS
 
 
 def triage_pending(db: Database, triager: Triager, *, limit: int = 100) -> int:

@@ -6,9 +6,9 @@ encrypted; every state change is an append-only audit row.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -40,6 +40,31 @@ class Feedback(Base):
     similarity: Mapped[float | None] = mapped_column(Float)
     cluster: Mapped[str | None] = mapped_column(String(40), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    track: Mapped[str | None] = mapped_column(String(16), index=True)
+    due_at: Mapped[date | None] = mapped_column(Date, index=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claim_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    final_codes: Mapped[list | None] = mapped_column(JSON)
+    outcome: Mapped[str | None] = mapped_column(Text)
+    forwarded_to: Mapped[str | None] = mapped_column(String(200))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Review(Base):
+    """A reviewer's decision: the final codes and what became of each suggestion."""
+
+    __tablename__ = "review"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    feedback_id: Mapped[str] = mapped_column(ForeignKey("feedback.id"), index=True)
+    reviewer: Mapped[str] = mapped_column(String(64))
+    model_id: Mapped[str | None] = mapped_column(String(64))
+    codes: Mapped[list] = mapped_column(JSON)
+    accepted: Mapped[list] = mapped_column(JSON)
+    removed: Mapped[list] = mapped_column(JSON)
+    added: Mapped[list] = mapped_column(JSON)
+    duplicate_confirmed: Mapped[bool | None]
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Suggestion(Base):

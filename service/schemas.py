@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -66,3 +66,46 @@ class FeedbackRead(BaseModel):
     cluster: str | None
     priority: PriorityRead
     anonymous: bool
+    track: str | None = None
+    due_at: date | None = None
+    version: int = 1
+    claimed_by: str | None = None
+    final_codes: list[str] | None = None
+
+
+class ReviewCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: int = Field(description="the item's version as read (optimistic concurrency)")
+    codes: list[str] = Field(description="the final codes, primary first")
+    track: str | None = Field(default=None, pattern="^(gop_y|phan_anh|kien_nghi|khieu_nai|to_cao)$")
+    duplicate: str | None = Field(default=None, pattern="^(confirm|reject)$")
+    action: str = Field(default="none", pattern="^(none|forward|close)$")
+    forwarded_to: str | None = Field(default=None, max_length=200)
+    outcome: str | None = Field(default=None, max_length=2000)
+
+
+class IdentityReveal(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=10, max_length=1000)
+
+
+class QueueItem(BaseModel):
+    id: str
+    status: str
+    priority: float | None
+    priority_level: str | None
+    due_at: date | None
+    track: str | None
+    channel: str | None
+    locality: str | None
+    suggested: list[str]
+    cluster: str | None
+    duplicate_of: str | None
+    claimed_by: str | None
+    version: int
+    excerpt: str | None
+
+
+class QueuePage(BaseModel):
+    total: int
+    items: list[QueueItem]

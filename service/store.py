@@ -41,3 +41,41 @@ def api_key_by_hash(session: Session, key_hash: str) -> ApiKey | None:
 def untriaged_ids(session: Session, limit: int = 100) -> list[str]:
     return list(session.scalars(select(Feedback.id).where(Feedback.status == "untriaged")
                                 .order_by(Feedback.created_at).limit(limit)))
+
+
+def queue(session: Session, *, status: list[str] | None, group: str | None, code: str | None,
+          channel: str | None, locality: str | None, track: str | None, overdue: bool | None,
+          cluster: str | None, today, limit: int, offset: int) -> tuple[list[Feedback], int]:
+    """Items by priority (highest first), then due date (soonest first)."""
+    from sqlalchemy import func, or_
+
+    q = select(Feedback)
+    if status:
+        q = q.where(Feedback.status.in_(status))
+    if code or group:
+        sub = select(Suggestion.feedback_id).where(Suggestion.suggested.is_(True))
+        sub = sub.where(Suggestion.code == code) if code else sub.where(
+            Suggestion.code.like(f"{group}%"))
+        q = q.where(Feedback.id.in_(sub))
+    if channel:
+        q = q.where(Feedback.channel == channel)
+    if locality:
+        q = q.where(or_(Feedback.locality == locality, Feedback.locality.like(f"{locality}.%")))
+    if track:
+        q = q.where(Feedback.track == track)
+    if overdue is not None:
+        q = q.where(Feedback.due_at < today) if overdue else q.where(
+            or_(Feedback.due_at.is_(None), Feedback.due_at >= today))
+    if cluster:
+        q = q.where(Feedback.cluster == cluster)
+    total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
+    q = q.order_by(Feedback.priority.desc().nulls_last(), Feedback.due_at.asc().nulls_last(),
+                   Feedback.created_at).limit(limit).offset(offset)
+    return list(session.scalars(q)), total
+
+
+def audit_events(session: Session, *, feedback_id: str | None, limit: int, offset: int):
+    q = select(AuditEvent)
+    if feedback_id:
+        q = q.where(AuditEvent.feedback_id == feedback_id)
+    return list(session.scalars(q.order_by(AuditEvent.id.desc()).limit(limit).offset(offset)))

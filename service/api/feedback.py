@@ -33,7 +33,8 @@ def read_item(st, feedback_id: str, c: Caller) -> FeedbackRead:
             duplicate_of=item.duplicate_of, similarity=item.similarity, cluster=item.cluster,
             priority=PriorityRead(score=item.priority, level=item.priority_level,
                                   reasons=item.reasons or []),
-            anonymous=not has_identity(s, item.id))
+            anonymous=not has_identity(s, item.id), track=item.track, due_at=item.due_at,
+            version=item.version, claimed_by=item.claimed_by, final_codes=item.final_codes)
 
 
 @router.post("/feedback", status_code=201, response_model=FeedbackRead)
