@@ -4,6 +4,7 @@ Nothing happens at import."""
 from __future__ import annotations
 
 import logging
+import threading
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -31,6 +32,22 @@ class AppState:
     triager: Triager | None
 
 
+def _retry_untriaged(st: AppState, stop: threading.Event) -> None:
+    """Items whose language step failed (or came in while no model was loaded) are
+    processed again, every `retry_seconds`; safe with several workers (row locks)."""
+    from service.flows import triage_pending
+
+    while not stop.wait(st.settings.retry_seconds):
+        if st.triager is None:
+            continue
+        try:
+            n = triage_pending(st.db, st.triager)
+            if n:
+                log.info("retried %d untriaged items", n)
+        except Exception:  # noqa: BLE001
+            log.exception("retry of untriaged items failed")
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
@@ -46,7 +63,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         db = Database(settings.database_url)
         app.state.triage = AppState(settings, db, taxonomy, IdentityCipher.from_settings(
             settings.identity_key, settings.identity_key_file), triager)
+        stop = threading.Event()
+        retry = threading.Thread(target=_retry_untriaged, args=(app.state.triage, stop),
+                                 name="retry-untriaged", daemon=True)
+        retry.start()
         yield
+        stop.set()
+        retry.join(timeout=5)
         db.dispose()
 
     app = FastAPI(title="Vietnamese feedback triage", version="0.1.0", lifespan=lifespan,

@@ -63,6 +63,41 @@ def _create_key(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from service.importer import import_file
+
+    result = import_file(Path(args.file), settings=_settings())
+    print(f"{result['stored']} stored, {result['errors']} errors of {result['lines']} lines")
+    return 0 if result["errors"] == 0 else 1
+
+
+def _retriage(args: argparse.Namespace) -> int:
+    from service.db import Database
+    from service.flows import triage_pending
+    from triage.pipeline import Triager
+
+    settings = _settings()
+    db = Database(settings.database_url)
+    n = triage_pending(db, Triager.from_models_dir(settings.models_dir), limit=args.limit)
+    db.dispose()
+    print(f"{n} untriaged items processed")
+    return 0
+
+
+def import_(sub) -> None:
+    p = sub.add_parser("import", help="import a backlog file (CSV with a text column, or JSONL)")
+    p.add_argument("file")
+    p.set_defaults(func=_import)
+
+
+def retriage(sub) -> None:
+    p = sub.add_parser("retriage", help="process items left untriaged")
+    p.add_argument("--limit", type=int, default=1000)
+    p.set_defaults(func=_retriage)
+
+
 def serve(sub) -> None:
     p = sub.add_parser("serve", help="migrate the database and serve the HTTP API")
     p.add_argument("--host")

@@ -14,7 +14,8 @@ import uuid
 
 from service.db import Database
 from service.dedup_store import SqlKeyStore
-from service.errors import EmptyText, NotFound, TooLarge
+from service.errors import EmptyText, NotFound, TooLarge, ValidationFailed
+from service.localities import normalize_locality
 from service.models import Feedback, SubmitterIdentity, Suggestion
 from service.schemas import FeedbackCreate
 from service.security import IdentityCipher
@@ -38,6 +39,7 @@ def intake(db: Database, triager: Triager | None, cipher: IdentityCipher, payloa
         raise EmptyText("text is empty or whitespace only")
     if len(payload.text) > max_chars:
         raise TooLarge(f"text has {len(payload.text)} characters; the limit is {max_chars}")
+    locality = normalize_locality(payload.locality)
     with db.transaction() as s:
         if idempotency_key:
             existing = feedback_by_idempotency_key(s, idempotency_key)
@@ -46,7 +48,7 @@ def intake(db: Database, triager: Triager | None, cipher: IdentityCipher, payloa
         item = Feedback(
             id=uuid.uuid4().hex, tracking_code=_tracking_code(), text_raw=payload.text,
             channel=payload.channel.value if payload.channel else None,
-            locality=payload.locality, received_at=payload.received_at or now(),
+            locality=locality, district=payload.district, received_at=payload.received_at or now(),
             created_at=now(), external_ref=payload.external_ref,
             idempotency_key=idempotency_key, status="untriaged", version=1)
         s.add(item)
@@ -130,3 +132,46 @@ def triage_pending(db: Database, triager: Triager, *, limit: int = 100) -> int:
         except Exception:  # noqa: BLE001
             log.exception("triage failed again for %s", feedback_id)
     return done
+
+
+MAX_BATCH_LINES = 10_000
+
+
+def intake_batch(db: Database, triager: Triager | None, cipher: IdentityCipher,
+                 lines: list[bytes | str], *, actor: str, max_chars: int,
+                 scope_check=None) -> list[dict]:
+    """One result or one error per line, in order. Every valid line is stored (raw text
+    first, then triaged); a bad line never stops the others."""
+    import json
+
+    from pydantic import ValidationError
+
+    from service.errors import ServiceError
+
+    results: list[dict] = []
+    for n, raw in enumerate(lines, start=1):
+        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+        if not text.strip():
+            continue
+        try:
+            try:
+                obj = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise ValidationFailed(f"not valid JSON: {exc.msg}") from None
+            if not isinstance(obj, dict):
+                raise ValidationFailed("each line must be a JSON object")
+            key = obj.pop("idempotency_key", None)
+            try:
+                payload = FeedbackCreate.model_validate(obj)
+            except ValidationError as exc:
+                raise ValidationFailed("; ".join(
+                    f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from None
+            if scope_check is not None:
+                scope_check(payload)
+            feedback_id, created = intake(db, triager, cipher, payload, actor=actor,
+                                          idempotency_key=key, max_chars=max_chars)
+            results.append({"line": n, "status": 201 if created else 200, "id": feedback_id})
+        except ServiceError as exc:
+            results.append({"line": n, "status": exc.status,
+                            "error": {"code": exc.code, "title": exc.title, "detail": exc.detail}})
+    return results

@@ -25,6 +25,7 @@ class Feedback(Base):
     text_redacted: Mapped[str | None] = mapped_column(Text)
     channel: Mapped[str | None] = mapped_column(String(32))
     locality: Mapped[str | None] = mapped_column(String(32), index=True)
+    district: Mapped[str | None] = mapped_column(String(200))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     external_ref: Mapped[str | None] = mapped_column(String(128))

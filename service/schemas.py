@@ -32,7 +32,10 @@ class FeedbackCreate(BaseModel):
     text: str
     channel: Channel | None = None
     received_at: datetime | None = None
-    locality: str | None = Field(default=None, pattern=r"^[0-9]{2}(\.[0-9]{3,5})?$")
+    locality: str | None = Field(default=None, pattern=r"^([0-9]{2}|[0-9]{5}|[0-9]{2}\.[0-9]{5})$",
+                                 description="official code: province (2 digits) or commune/ward (5)")
+    district: str | None = Field(default=None, max_length=200,
+                                 description="the old district, for records from before 2025")
     submitter: SubmitterCreate | None = None
     external_ref: str | None = Field(default=None, max_length=128)
 

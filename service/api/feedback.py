@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Header, Response
+import json
+
+from fastapi import APIRouter, Depends, Header, Request, Response
 
 from service.api.deps import Caller, require, state
-from service.errors import Forbidden, NotFound
-from service.flows import intake
+from service.errors import Forbidden, NotFound, TooLarge
+from service.flows import MAX_BATCH_LINES, intake, intake_batch
+from service.localities import normalize_locality
 from service.models import Feedback
 from service.schemas import FeedbackCreate, FeedbackRead, LabelRead, PriorityRead
 from service.security import in_scope
@@ -41,7 +44,7 @@ def read_item(st, feedback_id: str, c: Caller) -> FeedbackRead:
 def create_feedback(payload: FeedbackCreate, response: Response, st=Depends(state),
                     c: Caller = Depends(require("feedback:create")),
                     idempotency_key: str | None = Header(default=None, max_length=128)):
-    if not in_scope(c.scope, payload.locality):
+    if not in_scope(c.scope, normalize_locality(payload.locality)):
         raise Forbidden("locality outside the key's scope")
     feedback_id, created = intake(st.db, st.triager, st.cipher, payload, actor=c.actor,
                                   idempotency_key=idempotency_key,
@@ -49,6 +52,29 @@ def create_feedback(payload: FeedbackCreate, response: Response, st=Depends(stat
     if not created:
         response.status_code = 200
     return read_item(st, feedback_id, c)
+
+
+@router.post("/feedback:batch")
+async def create_feedback_batch(request: Request, st=Depends(state),
+                                c: Caller = Depends(require("feedback:create"))):
+    """NDJSON in (one FeedbackCreate per line, optional "idempotency_key"), NDJSON out: one
+    result or one error per line, in order."""
+    from starlette.concurrency import run_in_threadpool
+
+    body = await request.body()
+    lines = body.splitlines()
+    if len(lines) > MAX_BATCH_LINES:
+        raise TooLarge(f"{len(lines)} lines; the limit is {MAX_BATCH_LINES}")
+
+    def check(payload):
+        if not in_scope(c.scope, normalize_locality(payload.locality)):
+            raise Forbidden("locality outside the key's scope")
+
+    results = await run_in_threadpool(
+        intake_batch, st.db, st.triager, st.cipher, lines, actor=c.actor,
+        max_chars=st.settings.max_text_chars, scope_check=check)
+    payload = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in results)
+    return Response(payload, media_type="application/x-ndjson")
 
 
 @router.get("/feedback/{feedback_id}", response_model=FeedbackRead)

@@ -20,6 +20,8 @@ def _count(settings) -> int:
     ({"text": "ok", "unknown": 1}, 422, "validation_error"),
     ({"text": "ok", "channel": "fax"}, 422, "validation_error"),
     ({"text": "ok", "locality": "Hà Nội"}, 422, "validation_error"),
+    ({"text": "ok", "locality": "99"}, 422, "invalid_locality"),
+    ({"text": "ok", "locality": "01.26734"}, 422, "invalid_locality"),
     ({}, 422, "validation_error"),
     ({"text": "x" * 50_001}, 413, "too_large"),
 ])
