@@ -28,8 +28,12 @@ run: model
 test: setup
 	$(BIN)/python -m pytest -q
 
+PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
 bench: model
-	$(BIN)/python benchmarks/run.py
+	@if $(BIN)/python -c "import psycopg; psycopg.connect('postgresql://postgres@127.0.0.1:5432/test').close()" 2>/dev/null; \
+	then TRIAGE_TEST_DATABASE_URL=$${TRIAGE_TEST_DATABASE_URL:-$(PG_URL)} $(BIN)/python benchmarks/run.py; \
+	else $(BIN)/python benchmarks/run.py; fi
 
 clean:
 	rm -rf $(VENV) models/*/ models/registry.json

@@ -6,7 +6,11 @@ Sections (each prints a table and adds to bench-results/latest.json):
   evaluation texts, median ~300 characters) next to bare underthesea `word_tokenize` on
   the same texts; the ratio is what counts (target ≤ 1.5×);
 - train/load: training on the full seed set, and loading the active model;
-- dedup: duplicate lookup and insert with many stored items (see benchmarks/dedup.py).
+- dedup: duplicate lookup and insert with many stored items (benchmarks/dedup.py);
+- service: intake over HTTP at several concurrencies and worker counts (benchmarks/service.py).
+
+PostgreSQL runs too when TRIAGE_TEST_DATABASE_URL is set (`make bench` sets it to the local
+server when one answers).
 
 Machines are shared and noisy: every timing is the median of several runs.
 """
@@ -125,9 +129,10 @@ def main() -> int:
     parser.add_argument("--items", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--train-repeats", type=int, default=3)
-    parser.add_argument("--only", action="append", help="predict, train, dedup")
+    parser.add_argument("--only", action="append", help="predict, train, dedup, service")
+    parser.add_argument("--service-items", type=int, default=300)
     args = parser.parse_args()
-    sections = args.only or ["predict", "train", "dedup"]
+    sections = args.only or ["predict", "train", "dedup", "service"]
     results = {}
     if "predict" in sections:
         results["predict"] = bench_predict(args)
@@ -137,6 +142,10 @@ def main() -> int:
         from benchmarks.dedup import bench_dedup
 
         results["dedup"] = bench_dedup()
+    if "service" in sections:
+        from benchmarks.service import bench_service
+
+        results["service"] = bench_service(args.service_items)
     results["max_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     out = ROOT / "bench-results"
     out.mkdir(exist_ok=True)

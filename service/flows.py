@@ -12,6 +12,8 @@ import logging
 import secrets
 import uuid
 
+from sqlalchemy import insert
+
 from service.db import Database
 from service.dedup_store import SqlKeyStore
 from service.errors import EmptyText, NotFound, TooLarge, ValidationFailed
@@ -95,9 +97,10 @@ def triage_item(db: Database, triager: Triager, feedback_id: str) -> None:
         suggested = set(result.suggested)
         order = {c: i for i, c in enumerate(result.suggested)}
         top = sorted(result.labels, key=lambda cs: (cs[0] not in suggested, order.get(cs[0], 99)))
-        for rank, (code, score) in enumerate(top[:10]):
-            s.add(Suggestion(feedback_id=item.id, model_id=result.model_id, code=code,
-                             score=round(score, 5), rank=rank, suggested=code in suggested))
+        s.execute(insert(Suggestion), [
+            {"feedback_id": item.id, "model_id": result.model_id, "code": code,
+             "score": round(score, 5), "rank": rank, "suggested": code in suggested}
+            for rank, (code, score) in enumerate(top[:10])])
         audit(s, "suggestion", actor=f"model:{result.model_id}", feedback_id=item.id,
               detail={"suggested": result.suggested, "duplicate_of": item.duplicate_of})
 

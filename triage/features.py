@@ -54,6 +54,32 @@ def plain_ngrams(doc: str) -> list[str]:
     return grams
 
 
+def _tfidf(vec: TfidfVectorizer, analyzed: list[list[str]]) -> sp.csr_matrix:
+    """What a fitted ``TfidfVectorizer(sublinear_tf=True, norm="l2")`` computes for already
+    analyzed documents, without its per-call overhead (which dominates for one item)."""
+    vocab, idf = vec.vocabulary_, vec.idf_
+    indptr, indices, data = [0], [], []
+    for terms in analyzed:
+        counts: dict[int, int] = {}
+        for t in terms:
+            j = vocab.get(t)
+            if j is not None:
+                counts[j] = counts.get(j, 0) + 1
+        if counts:
+            idx = np.fromiter(counts.keys(), dtype=np.int32, count=len(counts))
+            tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+            w = (1.0 + np.log(tf)) * idf[idx]
+            w /= np.sqrt((w * w).sum()) or 1.0
+            order = np.argsort(idx)
+            indices.append(idx[order])
+            data.append(w[order].astype(np.float32))
+        indptr.append(indptr[-1] + len(counts))
+    return sp.csr_matrix(
+        (np.concatenate(data) if data else np.zeros(0, np.float32),
+         np.concatenate(indices) if indices else np.zeros(0, np.int32), np.array(indptr)),
+        shape=(len(analyzed), len(vocab)), dtype=np.float32)
+
+
 class TriageVectorizer(BaseEstimator, TransformerMixin):
     """Stacked TF-IDF views of :class:`FeatureDoc` objects (a scikit-learn transformer)."""
 
@@ -103,8 +129,8 @@ class TriageVectorizer(BaseEstimator, TransformerMixin):
 
     def transform(self, docs: list[FeatureDoc]) -> sp.csr_matrix:
         blocks = [
-            self.words_.transform([d.words for d in docs]) * self.word_weight,
-            self.plain_.transform([d.plain for d in docs]) * self.plain_weight,
+            _tfidf(self.words_, [word_ngrams(d.words) for d in docs]) * self.word_weight,
+            _tfidf(self.plain_, [plain_ngrams(d.plain) for d in docs]) * self.plain_weight,
         ]
         if self.chars_ is not None:
             blocks.append(self.chars_.transform([d.plain for d in docs]) * self.char_weight)

@@ -1,0 +1,142 @@
+"""Intake through the real server: throughput and p50/p99 latency at concurrency 1, 8 and
+32, with 1 and 2 uvicorn workers, on SQLite and PostgreSQL, next to the bare pipeline
+(`Triager.triage_many` with duplicate search) on the same texts in the same run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _key(env) -> str:
+    out = subprocess.run([sys.executable, "-m", "triage.cli", "create-key", "--role", "intake"],
+                         env=env, capture_output=True, text=True, check=True).stdout
+    return out.strip().splitlines()[-1]
+
+
+def _serve(env, port, workers):
+    import httpx
+
+    proc = subprocess.Popen([sys.executable, "-m", "triage.cli", "serve", "--port", str(port),
+                             "--workers", str(workers)], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    os.killpg(proc.pid, signal.SIGKILL)
+    raise RuntimeError("server did not become ready")
+
+
+def _load(port, key, texts, concurrency) -> dict:
+    import httpx
+
+    lat: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    it = iter(texts)
+
+    def worker():
+        nonlocal errors
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60,
+                          headers={"Authorization": f"Bearer {key}"}) as c:
+            while True:
+                with lock:
+                    text = next(it, None)
+                if text is None:
+                    return
+                t = time.perf_counter()
+                r = c.post("/api/v1/feedback", json={"text": text})
+                dt = (time.perf_counter() - t) * 1000
+                with lock:
+                    lat.append(dt)
+                    errors += r.status_code != 201
+
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    wall = time.perf_counter() - t0
+    lat.sort()
+    return {"items_per_s": round(len(lat) / wall, 1), "p50_ms": round(statistics.median(lat), 1),
+            "p99_ms": round(lat[min(len(lat) - 1, int(0.99 * len(lat)))], 1), "errors": errors}
+
+
+def _reset(url: str) -> None:
+    if url.startswith("postgresql"):
+        from tests.service.conftest import _reset_postgres
+        _reset_postgres(url)
+
+
+def bench_service(items: int = 300) -> dict:
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.run import realistic_texts
+    from triage.pipeline import Triager, dedup_index_for
+
+    texts = realistic_texts(items, seed=23)
+    warmup = realistic_texts(20, seed=29)
+    triager = Triager.from_models_dir(ROOT / "models")
+    triager.triage("khởi động")
+    t0 = time.perf_counter()
+    for _ in triager.triage_many(((str(i), t) for i, t in enumerate(texts)),
+                                 dedup=dedup_index_for(triager), batch_size=1):
+        pass
+    pipeline_ips = items / (time.perf_counter() - t0)
+    out = {"items": items, "pipeline_items_per_s": round(pipeline_ips, 1), "runs": []}
+    print(f"service: {items} intakes per run; bare pipeline {pipeline_ips:.1f} items/s")
+    backends = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        backends["sqlite"] = f"sqlite:///{tmp}/bench.db"
+        if os.environ.get("TRIAGE_TEST_DATABASE_URL"):
+            backends["postgresql"] = os.environ["TRIAGE_TEST_DATABASE_URL"]
+        for name, url in backends.items():
+            for workers in (1, 2):
+                for conc in (1, 8, 32):
+                    if name == "sqlite":
+                        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+                    _reset(url)
+                    env = {**os.environ, "TRIAGE_DATABASE_URL": url,
+                           "TRIAGE_IDENTITY_KEY_FILE": f"{tmp}/id.key"}
+                    key = _key(env)
+                    port = _free_port()
+                    proc = _serve(env, port, workers)
+                    try:
+                        _load(port, key, warmup, max(2, workers * 2))  # every worker warm
+                        r = _load(port, key, texts, conc)
+                    finally:
+                        os.killpg(proc.pid, signal.SIGKILL)
+                        proc.wait()
+                    r.update(backend=name, workers=workers, concurrency=conc,
+                             ratio_to_pipeline=round(r["items_per_s"] / pipeline_ips, 2))
+                    out["runs"].append(r)
+                    print(f"  {name:<10} workers {workers} concurrency {conc:>2}: "
+                          f"{r['items_per_s']:>6} items/s ({r['ratio_to_pipeline']}x pipeline), "
+                          f"p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, errors {r['errors']}")
+            _reset(url)
+    return out
+
+
+if __name__ == "__main__":
+    bench_service(int(sys.argv[1]) if len(sys.argv) > 1 else 300)
