@@ -80,6 +80,7 @@ def _status_before_claim(s, feedback_id: str) -> str:
 
 def review(db: Database, taxonomy: Taxonomy, feedback_id: str, actor: str, *, version: int,
            codes: list[str], track: Track | None, duplicate: str | None, action: str,
+           merge_into: str | None = None,
            forwarded_to: str | None, outcome: str | None) -> None:
     unknown = [c for c in codes if c not in taxonomy.categories]
     if unknown:
@@ -110,6 +111,14 @@ def review(db: Database, taxonomy: Taxonomy, feedback_id: str, actor: str, *, ve
         elif duplicate == "reject":
             duplicate_confirmed = False
             item.duplicate_of, item.similarity, item.cluster = None, None, f"c-{item.id}"
+        if merge_into:
+            from sqlalchemy import select
+
+            target_item = s.scalar(select(Feedback.id).where(Feedback.cluster == merge_into).limit(1))
+            if target_item is None:
+                raise NotFound(f"no cluster {merge_into}")
+            item.cluster = merge_into
+            duplicate_confirmed = True
         s.add(Review(feedback_id=feedback_id, reviewer=actor, model_id=item.model_id, codes=codes,
                      accepted=[c for c in suggested if c in codes],
                      removed=[c for c in suggested if c not in codes],
@@ -125,7 +134,8 @@ def review(db: Database, taxonomy: Taxonomy, feedback_id: str, actor: str, *, ve
         item.version += 1
         audit(s, "review", actor=actor, feedback_id=feedback_id,
               detail={"codes": codes, "status": target, "track": item.track,
-                      "duplicate": duplicate, "forwarded_to": forwarded_to})
+                      "duplicate": duplicate, "cluster": item.cluster,
+                      "forwarded_to": forwarded_to})
 
 
 def _aware(dt):

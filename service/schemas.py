@@ -81,7 +81,10 @@ class ReviewCreate(BaseModel):
     version: int = Field(description="the item's version as read (optimistic concurrency)")
     codes: list[str] = Field(description="the final codes, primary first")
     track: str | None = Field(default=None, pattern="^(gop_y|phan_anh|kien_nghi|khieu_nai|to_cao)$")
-    duplicate: str | None = Field(default=None, pattern="^(confirm|reject)$")
+    duplicate: str | None = Field(default=None, pattern="^(confirm|reject)$",
+                                  description="confirm the suggested link, or reject it (split)")
+    merge_into: str | None = Field(default=None, max_length=40,
+                                   description="a cluster id this item belongs to (merge)")
     action: str = Field(default="none", pattern="^(none|forward|close)$")
     forwarded_to: str | None = Field(default=None, max_length=200)
     outcome: str | None = Field(default=None, max_length=2000)

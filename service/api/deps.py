@@ -38,7 +38,27 @@ def caller(request: Request,
         key = api_key_by_hash(s, hash_key(credentials.credentials))
         if key is None:
             raise Unauthorized("unknown or revoked key")
-        return Caller(key.id, Role(key.role), key.scope)
+        c = Caller(key.id, Role(key.role), key.scope)
+    _note_key_use(st, c, request)
+    return c
+
+
+_KEY_USE_EVERY = 60.0  # seconds: one audit row per key per minute and process is enough
+_last_use: dict[str, float] = {}
+
+
+def _note_key_use(st, c: Caller, request: Request) -> None:
+    import time
+
+    from service.store import audit
+
+    t = time.monotonic()
+    if t - _last_use.get(c.key_id, -1e9) < _KEY_USE_EVERY:
+        return
+    _last_use[c.key_id] = t
+    with st.db.transaction() as s:
+        audit(s, "key_use", actor=c.actor, detail={"method": request.method,
+                                                   "path": request.url.path})
 
 
 def require(permission: str):

@@ -49,6 +49,31 @@ def get_queue(st=Depends(state), c: Caller = Depends(require("queue:read")),
             version=i.version, excerpt=(i.text_redacted or "")[:200] or None) for i in items])
 
 
+@router.get("/clusters/{cluster_id}")
+def get_cluster(cluster_id: str, st=Depends(state), c: Caller = Depends(require("feedback:read"))):
+    """All items of one case, oldest first, with how many channels and reporters it has."""
+    from sqlalchemy import select
+
+    from service.models import SubmitterIdentity
+
+    with st.db.read() as s:
+        items = [i for i in s.scalars(select(Feedback).where(Feedback.cluster == cluster_id)
+                                      .order_by(Feedback.received_at))
+                 if in_scope(c.scope, i.locality)]
+        if not items:
+            raise NotFound(f"no cluster {cluster_id}")
+        named = {r for (r,) in s.execute(select(SubmitterIdentity.feedback_id).where(
+            SubmitterIdentity.feedback_id.in_([i.id for i in items])))}
+        return {
+            "cluster": cluster_id, "size": len(items),
+            "channels": sorted({i.channel for i in items if i.channel}),
+            "named_reporters": len(named), "anonymous_items": len(items) - len(named),
+            "items": [{"id": i.id, "status": i.status, "channel": i.channel,
+                       "received_at": i.received_at.isoformat(), "duplicate_of": i.duplicate_of,
+                       "similarity": i.similarity, "text": i.text_redacted} for i in items],
+        }
+
+
 @router.post("/feedback/{feedback_id}/claim", response_model=FeedbackRead)
 def post_claim(feedback_id: str, st=Depends(state), c: Caller = Depends(require("review:write"))):
     _in_scope_or_raise(st, feedback_id, c)
@@ -69,6 +94,7 @@ def post_review(feedback_id: str, body: ReviewCreate, st=Depends(state),
     _in_scope_or_raise(st, feedback_id, c)
     review(st.db, st.taxonomy, feedback_id, c.actor, version=body.version, codes=body.codes,
            track=Track(body.track) if body.track else None, duplicate=body.duplicate,
+           merge_into=body.merge_into,
            action=body.action, forwarded_to=body.forwarded_to, outcome=body.outcome)
     return read_item(st, feedback_id, c)
 

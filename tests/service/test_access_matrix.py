@@ -18,6 +18,7 @@ ENDPOINTS = [
     ("POST", "/api/v1/feedback/{id}/identity", {"reason": "xác minh theo yêu cầu thanh tra"},
      {"supervisor", "admin"}),
     ("GET", "/api/v1/audit", None, {"supervisor", "admin"}),
+    ("GET", "/api/v1/clusters/c-{id}", None, {"reviewer", "supervisor", "admin"}),
 ]
 
 

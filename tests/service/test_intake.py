@@ -30,11 +30,15 @@ def test_intake_stores_triages_and_redacts(client, make_key, settings):
     with engine.connect() as conn:
         raw = conn.execute(select(Feedback.text_raw)).scalar_one()
         cipher = conn.execute(select(SubmitterIdentity.ciphertext)).scalar_one()
-        actions = [a for (a,) in conn.execute(select(AuditEvent.action).order_by(AuditEvent.id))]
+        actions = [a for (a,) in conn.execute(select(AuditEvent.action).where(
+            AuditEvent.feedback_id.is_not(None)).order_by(AuditEvent.id))]
+        key_uses = conn.execute(select(AuditEvent.actor).where(
+            AuditEvent.action == "key_use")).scalars().all()
     engine.dispose()
     assert raw == PETITION                      # the original is kept for the record
     assert b"Hoa" not in cipher and b"0912" not in cipher   # identity encrypted at rest
     assert actions == ["intake", "suggestion"]
+    assert len(key_uses) == 1 and key_uses[0].startswith("key:")   # the key's use is audited
 
 
 def test_resubmission_without_accents_is_linked(client, make_key):

@@ -74,3 +74,22 @@ def test_lease_release_lets_another_reviewer_claim(client, make_key):
     assert client.delete(f"/api/v1/feedback/{item['id']}/claim", headers=r2).status_code == 409
     assert client.delete(f"/api/v1/feedback/{item['id']}/claim", headers=r1).status_code == 204
     assert client.post(f"/api/v1/feedback/{item['id']}/claim", headers=r2).status_code == 200
+
+
+def test_cluster_view_split_and_merge(client, make_key):
+    intake, rev = make_key("intake"), make_key("reviewer")
+    a = client.post("/api/v1/feedback", headers=intake, json={"text": CASE, "channel": "don_thu"}).json()
+    b = client.post("/api/v1/feedback", headers=intake,
+                    json={"text": strip_diacritics(CASE), "channel": "email"}).json()
+    cluster = client.get(f"/api/v1/clusters/{a['cluster']}", headers=rev).json()
+    assert cluster["size"] == 2 and cluster["channels"] == ["don_thu", "email"]
+    v = client.post(f"/api/v1/feedback/{b['id']}/claim", headers=rev).json()["version"]
+    split = client.post(f"/api/v1/feedback/{b['id']}/review", headers=rev,
+                        json={"version": v, "codes": ["TN01", "DD07"], "duplicate": "reject"}).json()
+    assert split["cluster"] != a["cluster"] and split["duplicate_of"] is None
+    assert client.get(f"/api/v1/clusters/{a['cluster']}", headers=rev).json()["size"] == 1
+    v = client.post(f"/api/v1/feedback/{b['id']}/claim", headers=rev).json()["version"]
+    merged = client.post(f"/api/v1/feedback/{b['id']}/review", headers=rev,
+                         json={"version": v, "codes": ["TN01", "DD07"], "merge_into": a["cluster"]})
+    assert merged.status_code == 200 and merged.json()["cluster"] == a["cluster"]
+    assert client.get(f"/api/v1/clusters/{a['cluster']}", headers=rev).json()["size"] == 2
