@@ -68,10 +68,16 @@ ORG_UNITS = ("công ty", "doanh nghiệp", "hợp tác xã", "nhà hàng", "quá
 _FILLER = r"(?:[ \t]+(?:TNHH|CP|MTV|cổ phần|xây dựng|thương mại|dịch vụ|đầu tư|một thành viên))*"
 
 
+# Without marks these unit words are also common words ("ban" board, "to" big, "lang").
+_NO_PLAIN_FORM = {"bản", "tổ", "làng", "buôn", "khóm", "chợ", "quán", "trường"}
+
+
 def _alts(words) -> str:
     forms = set()
     for w in words:
-        forms |= {w, strip_diacritics(w)}
+        forms.add(w)
+        if w not in _NO_PLAIN_FORM:
+            forms.add(strip_diacritics(w))
     return "|".join(sorted(map(re.escape, forms), key=len, reverse=True))
 
 
@@ -214,6 +220,9 @@ def _amount(num: str, unit: str | None) -> int | None:
 
 
 _NEAR = 48  # characters around a name searched for a post
+# Capitalized words that begin the name of a body, not a person ("Trường Tiểu học ...").
+_NOT_A_NAME_START = {"trường", "bệnh", "công", "ủy", "ban", "hội", "sở", "phòng", "chi", "đội",
+                     "trung", "cục", "viện", "tòa", "đảng", "mặt", "nhà", "chợ", "quỹ"}
 
 
 def _people(text: str, plain: str) -> tuple[set[str], set[str]]:
@@ -233,6 +242,8 @@ def _people(text: str, plain: str) -> tuple[set[str], set[str]]:
         if all(len(w) > 1 and w.isupper() for w in raw):
             continue  # an all-caps heading, not a name
         parts = [w.lower() for w in raw]
+        if parts[0] in _NOT_A_NAME_START:
+            continue
         if strip_diacritics(parts[0]) in SURNAMES:
             found = {" ".join(parts), "~" + parts[-1]}
             names |= found
@@ -383,6 +394,15 @@ def act_similarity(a: CaseSignature, b: CaseSignature) -> float:
     return dot / (na * nb) if na and nb else 0.0
 
 
+def _places_meet(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Do two sets of place keys share a place? "xa binh son" meets "xa binh son qngai"."""
+    for x in a:
+        for y in b:
+            if x == y or x.startswith(y + " ") or y.startswith(x + " "):
+                return True
+    return False
+
+
 def similarity(a: CaseSignature, b: CaseSignature) -> tuple[float, list[str]]:
     """How likely two signatures describe the same concrete case, in [0, 1], with reasons.
 
@@ -419,14 +439,14 @@ def similarity(a: CaseSignature, b: CaseSignature) -> tuple[float, list[str]]:
         plus += SAME_ORG
         reasons.append("cùng đơn vị")
     if a.communes and b.communes:
-        if a.communes & b.communes:
+        if _places_meet(a.communes, b.communes):
             plus += SAME_COMMUNE
             reasons.append("cùng xã/phường")
         else:
             minus += OTHER_COMMUNE
             reasons.append("khác xã/phường")
     if a.villages and b.villages:
-        if a.villages & b.villages:
+        if _places_meet(a.villages, b.villages):
             plus += SAME_VILLAGE
         else:
             minus += OTHER_VILLAGE

@@ -40,6 +40,9 @@ TEENCODE: dict[str, str] = {
     "lm": "làm", "ns": "nói", "hnay": "hôm nay", "hqua": "hôm qua", "lun": "luôn",
     "wen": "quen", "iu": "yêu", "nv": "nhân viên", "ctv": "cộng tác viên",
     "nhg": "nhưng", "nhưg": "nhưng", "đag": "đang", "dag": "đang", "ntin": "nhắn tin",
+    "rùi": "rồi", "ròi": "rồi", "mún": "muốn", "thỳ": "thì", "đj": "đi", "dzậy": "vậy",
+    "zậy": "vậy", "bâyh": "bây giờ", "bh": "bao giờ", "e": "em", "ng ta": "người ta",
+    "lun lun": "luôn luôn", "hok bít": "không biết", "kbt": "không biết",
 }
 # "kg" is kilogram after a number; "k" after a number is a thousand: both handled below.
 
@@ -73,8 +76,9 @@ _ACRONYM_RE = re.compile(
     r"(?<![^\W_])(" + "|".join(sorted(map(re.escape, ACRONYMS), key=len, reverse=True)) + r")(?![^\W_])"
 )
 _TITLE_RE = re.compile(
-    r"(?<![^\W_])(PCT|PBT|CT|BT)(\.?\s+)(?=(?:" + _OFFICE_WORDS + r")(?![^\W_]))"
+    r"(?<![^\W_])((?i:pct|pbt|ct|bt))(\.?\s+)(?=(?:" + _OFFICE_WORDS + r")(?![^\W_]))"
 )
+_MONTH_RE = re.compile(r"(?<![\w/])[tT]([1-9]|1[0-2])(?![\w/])")
 _AMOUNT_TR_RE = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)?)\s?(?:tr|tr\.|trieu)(?![^\W_])", re.IGNORECASE)
 _AMOUNT_K_RE = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)?)\s?k(?![^\W_])", re.IGNORECASE)
 _NUMBER_UNIT_RE = re.compile(r"\d\s?$")
@@ -131,11 +135,12 @@ def expand_abbreviations(text: str) -> str:
     """Expand teencode, chat abbreviations, office acronyms and money shorthand."""
     words = set(_WORDS_RE.findall(text))
     words |= {w.rstrip(".") for w in words}
-    if words & _ACRONYM_KEYS:
-        text = _TITLE_RE.sub(lambda m: _TITLE_PREFIX[m.group(1)] + " ", text)
+    if words & _ACRONYM_KEYS or {w.upper() for w in words} & set(_TITLE_PREFIX):
+        text = _TITLE_RE.sub(lambda m: _TITLE_PREFIX[m.group(1).upper()] + " ", text)
         text = _ACRONYM_RE.sub(lambda m: ACRONYMS[m.group(1)], text)
     text = _AMOUNT_TR_RE.sub(lambda m: m.group(1) + " triệu", text)
     text = _AMOUNT_K_RE.sub(lambda m: m.group(1) + " nghìn", text)
+    text = _MONTH_RE.sub(lambda m: "tháng " + m.group(1), text)
     if {w.lower() for w in words} & _TEEN_KEYS:
         text = _TEEN_RE.sub(_teen, text)
     return text

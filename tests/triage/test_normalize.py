@@ -34,7 +34,8 @@ def test_nfd_and_nfc_input_normalize_to_the_same_text():
     ("PCT UBND huyện", "Phó chủ tịch Ủy ban nhân dân huyện"),
     ("thu 500k mỗi hộ", "thu 500 nghìn mỗi hộ"),
     ("đòi 5tr mới ký", "đòi 5 triệu mới ký"),
-    ("e ko bít làm j", "e không biết làm gì"),
+    ("e ko bít làm j", "em không biết làm gì"),
+    ("phó ct phường hẹn t3", "phó Chủ tịch phường hẹn tháng 3"),
     ("HĐND tỉnh", "Hội đồng nhân dân tỉnh"),
 ])
 def test_teencode_and_abbreviations_are_expanded(raw, expected):
