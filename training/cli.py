@@ -69,7 +69,7 @@ def train(sub) -> None:
     p = sub.add_parser("train", help="train a model from labelled JSONL (default data/seed)")
     p.add_argument("--data", action="append", help="labelled JSONL file or directory (repeatable)")
     p.add_argument("--models-dir", default=str(DEFAULT_MODELS_DIR))
-    p.add_argument("--folds", type=int, default=4, help="cross-validation folds for thresholds")
+    p.add_argument("--folds", type=int, default=3, help="cross-validation folds for thresholds")
     p.add_argument("--no-activate", action="store_true", help="do not make it the active model")
     p.set_defaults(func=_train)
 
