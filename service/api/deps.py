@@ -61,6 +61,20 @@ def _note_key_use(st, c: Caller, request: Request) -> None:
                                                    "path": request.url.path})
 
 
+def item_in_scope_or_raise(session, feedback_id: str, c: Caller):
+    """The item, if it exists (404) and lies in the key's locality subtree (403)."""
+    from service.errors import Forbidden, NotFound
+    from service.models import Feedback
+    from service.security import in_scope
+
+    item = session.get(Feedback, feedback_id)
+    if item is None:
+        raise NotFound(f"no feedback {feedback_id}")
+    if not in_scope(c.scope, item.locality):
+        raise Forbidden("this item is outside the key's locality")
+    return item
+
+
 def require(permission: str):
     def check(c: Caller = Depends(caller)) -> Caller:
         if not allowed(c.role, permission):

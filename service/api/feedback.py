@@ -6,11 +6,10 @@ import json
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 
-from service.api.deps import Caller, require, state
-from service.errors import Forbidden, NotFound, TooLarge
+from service.api.deps import Caller, item_in_scope_or_raise, require, state
+from service.errors import Forbidden, TooLarge
 from service.flows import MAX_BATCH_LINES, intake, intake_batch
 from service.localities import normalize_locality
-from service.models import Feedback
 from service.schemas import FeedbackCreate, FeedbackRead, LabelRead, PriorityRead
 from service.security import in_scope
 from service.store import has_identity, suggestions_of
@@ -20,11 +19,7 @@ router = APIRouter(prefix="/api/v1")
 
 def read_item(st, feedback_id: str, c: Caller) -> FeedbackRead:
     with st.db.read() as s:
-        item = s.get(Feedback, feedback_id)
-        if item is None:
-            raise NotFound(f"no feedback {feedback_id}")
-        if not in_scope(c.scope, item.locality):
-            raise Forbidden("this item is outside the key's locality")
+        item = item_in_scope_or_raise(s, feedback_id, c)
         sugg = suggestions_of(s, item.id)
         return FeedbackRead(
             id=item.id, tracking_code=item.tracking_code, status=item.status,

@@ -6,7 +6,7 @@ from datetime import date
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from service.api.deps import Caller, require, state
+from service.api.deps import Caller, item_in_scope_or_raise, require, state
 from service.api.feedback import read_item
 from service.errors import Forbidden, NotFound
 from service.models import Feedback
@@ -21,11 +21,7 @@ router = APIRouter(prefix="/api/v1")
 
 def _in_scope_or_raise(st, feedback_id: str, c: Caller) -> None:
     with st.db.read() as s:
-        item = s.get(Feedback, feedback_id)
-        if item is None:
-            raise NotFound(f"no feedback {feedback_id}")
-        if not in_scope(c.scope, item.locality):
-            raise Forbidden("this item is outside the key's locality")
+        item_in_scope_or_raise(s, feedback_id, c)
 
 
 @router.get("/queue", response_model=QueuePage)
