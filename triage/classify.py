@@ -141,7 +141,9 @@ class FeedbackClassifier(BaseEstimator, ClassifierMixin):
         for j, code in enumerate(codes):
             col = contrib[:, j]
             phrases: list[str] = []
-            for f in np.argsort(-col)[: top * 4]:
+            k = min(col.size, top * 4)
+            best = np.argpartition(-col, k - 1)[:k] if col.size > k else np.arange(col.size)
+            for f in best[np.argsort(-col[best])]:
                 if col[f] <= 0 or len(phrases) >= top:
                     break
                 phrase = self.vectorizer_.phrase(int(idx[f]))

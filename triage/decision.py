@@ -45,6 +45,35 @@ def gate_scores(scores: np.ndarray, party: np.ndarray, party_mask: np.ndarray,
     return scores * damp
 
 
+@dataclass(frozen=True)
+class _Masks:
+    inside: np.ndarray      # not an OUT code
+    non_party: np.ndarray   # allowed without party membership
+    any_member: np.ndarray  # all True
+
+
+_MASKS: dict[int, _Masks] = {}
+_THRESHOLDS: dict[int, np.ndarray] = {}
+
+
+def _masks(classes: np.ndarray, taxonomy: Taxonomy) -> _Masks:
+    key = id(classes) ^ id(taxonomy)
+    if key not in _MASKS:
+        out = set(taxonomy.out_codes)
+        party_only = taxonomy.crosswalk.party_only
+        _MASKS[key] = _Masks(np.array([c not in out for c in classes]),
+                             np.array([c not in party_only for c in classes]),
+                             np.ones(len(classes), dtype=bool))
+    return _MASKS[key]
+
+
+def _thresholds(policy: DecisionPolicy, classes: np.ndarray) -> np.ndarray:
+    key = id(policy) ^ id(classes)
+    if key not in _THRESHOLDS:
+        _THRESHOLDS[key] = np.array([policy.thresholds.get(str(c), 0.5) for c in classes])
+    return _THRESHOLDS[key]
+
+
 def decide(row: np.ndarray, rank_row: np.ndarray, p_out: float, *, classes: np.ndarray,
            policy: DecisionPolicy, taxonomy: Taxonomy, party_member: bool) -> Decision:
     """Decide one item from its (gated) membership and ranking score rows."""
@@ -60,12 +89,13 @@ def decide(row: np.ndarray, rank_row: np.ndarray, p_out: float, *, classes: np.n
         best_out = next(c for c, _ in ranked if c in out_codes)
         ranked = [r for r in ranked if r[0] == best_out] + [r for r in ranked if r[0] != best_out]
         return Decision(ranked, [best_out], True, {})
-    party_only = taxonomy.crosswalk.party_only
-    inside = [(c, s) for c, s in ranked if c not in out_codes
-              and (party_member or c not in party_only)]
-    chosen = [c for c, _ in inside if member[c] >= policy.thresholds.get(c, 0.5)]
-    if not chosen or chosen[0] != inside[0][0]:
-        chosen = [inside[0][0]] + [c for c in chosen if c != inside[0][0]]
+    masks = _masks(classes, taxonomy)
+    allowed = masks.inside & (masks.any_member if party_member else masks.non_party)
+    inside_order = order[allowed[order]]
+    thr = _thresholds(policy, classes)
+    over = inside_order[row[inside_order] >= thr[inside_order]]
+    top = int(inside_order[0])
+    chosen = [str(classes[top])] + [str(classes[k]) for k in over.tolist() if k != top]
     chosen = chosen[: policy.max_suggested]
     final = taxonomy.apply_crosswalk(chosen, party_member=party_member)
     implied = {}

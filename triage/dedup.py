@@ -18,13 +18,14 @@ A duplicate is a *link*, never a deletion. For each item:
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import heapq
 import math
 import re
 import zlib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -82,6 +83,9 @@ def _alts(words) -> str:
 
 
 # Unit words in any case, names only when capitalized (scoped flags: (?i:...)).
+_ORG_PLAIN = tuple(sorted({strip_diacritics(u) for u in ORG_UNITS}))
+_COMMUNE_PLAIN = frozenset(strip_diacritics(u) for u in COMMUNE_UNITS)
+_VILLAGE_PLAIN = frozenset(strip_diacritics(u) for u in VILLAGE_UNITS)
 _PLACE_RE = re.compile(
     rf"(?<!\w)(?i:({_alts(COMMUNE_UNITS + VILLAGE_UNITS + PROVINCE_UNITS)}))[ \t]+({_CAP_RUN}|\d+[A-Za-z]?)(?!\w)")
 _ORG_RE = re.compile(rf"(?<!\w)(?i:(?:{_alts(ORG_UNITS)}){_FILLER})[ \t]+({_CAP_RUN})(?!\w)")
@@ -225,14 +229,21 @@ _NOT_A_NAME_START = {"trường", "bệnh", "công", "ủy", "ban", "hội", "s�
                      "trung", "cục", "viện", "tòa", "đảng", "mặt", "nhà", "chợ", "quỹ"}
 
 
-def _people(text: str, plain: str) -> tuple[set[str], set[str]]:
+def _people(text: str, plain: str, role_spans: list[tuple[int, int, str]]) -> tuple[set[str], set[str]]:
     """People's names, lower-cased with marks ("hồ sỹ lâm", "~lâm" for the given name), and
     which of them stand next to a post (the accused, rather than the writer or a witness)."""
     names: set[str] = set()
     accused: set[str] = set()
+    starts = [a for a, _, _ in role_spans]
 
     def near_post(start: int, end: int) -> bool:
-        return bool(_ROLE_RE.search(plain, max(0, start - _NEAR), min(len(plain), end + _NEAR)))
+        i = bisect.bisect_left(starts, start - _NEAR - 30)
+        for a, b, _ in role_spans[i:]:
+            if a > end + _NEAR:
+                return False
+            if b >= start - _NEAR:
+                return True
+        return False
 
     for m in _CAP_RUN_RE.finditer(text):
         before = strip_diacritics((m.group(1) or "").strip()).lower()
@@ -271,6 +282,8 @@ _SEGMENT_SPLIT_RE = re.compile(r"(?:^|\s)(?:\+|-|–|•|\*|\(\d+\)|\d+[.)]|[a-e
 def _segments(text: str) -> tuple[frozenset[str], ...]:
     """Bigram sets of the separate matters of a text that lists several (voter-meeting
     notes, a hotline log); empty for a text about one matter."""
+    if len(text) < 200:
+        return ()
     parts = [p for p in _SEGMENT_SPLIT_RE.split(text) if p and len(p) > 40]
     if len(parts) < 3:
         return ()
@@ -300,28 +313,35 @@ _WRITER_RE = re.compile(r"(?:toi ten la|toi la|ten toi la|cu tri|nguoi goi|nguoi
 
 
 def case_signature(redacted_text: str, *, codes: Iterable[tuple[str, float]] = (),
-                   idf: Idf | None = None, plain: str | None = None) -> CaseSignature:
-    """Signature of one item from its redacted, normalized text (``plain``: the same text
-    lower-cased without diacritics, when the caller has it)."""
+                   idf: Idf | None = None, plain: str | None = None,
+                   syllables: Sequence[str] | None = None,
+                   accented: bool | None = None) -> CaseSignature:
+    """Signature of one item from its redacted, normalized text. ``plain`` (the same text
+    lower-cased without diacritics), its ``syllables`` and ``accented`` may be passed when
+    the caller has them already."""
     plain = plain if plain is not None else strip_diacritics(redacted_text.lower())
-    syl = _SYL_RE.findall(plain)
+    syl = syllables if syllables is not None else _SYL_RE.findall(plain)
     grams = {f"{a} {b}" for a, b in zip(syl, syl[1:])}
     idf = idf or Idf()
-    roles = set()
-    for m in _ROLE_RE.finditer(plain):
-        roles.add(m.group(1))
+    role_spans = [(m.start(), m.end(), m.group(1)) for m in _ROLE_RE.finditer(plain)]
+    roles = {r for _, _, r in role_spans}
     communes, villages = set(), set()
-    commune_units = {strip_diacritics(u) for u in COMMUNE_UNITS}
-    village_units = {strip_diacritics(u) for u in VILLAGE_UNITS}
+    person_places = []
     for m in _PLACE_RE.finditer(redacted_text):
+        name = m.group(2)
+        if name.count(" ") >= 2 and strip_diacritics(name.split(" ", 1)[0].lower()) in SURNAMES:
+            person_places.append(name)  # "Chủ tịch UBND xã Hồ Sỹ Lâm" is a person
+            continue
         unit = strip_diacritics(m.group(1).lower())
-        key = f"{unit} {strip_diacritics(m.group(2).lower())}"
-        if unit in commune_units:
+        key = f"{unit} {strip_diacritics(name.lower())}"
+        if unit in _COMMUNE_PLAIN:
             communes.add(key)
-        elif unit in village_units:
+        elif unit in _VILLAGE_PLAIN:
             villages.add(key)
-    orgs = {" ".join(strip_diacritics(m.group(1).lower()).split()[-2:])
-            for m in _ORG_RE.finditer(redacted_text)}
+    orgs = set()
+    if any(u in plain for u in _ORG_PLAIN):  # a cheap look before the costly pattern
+        orgs = {" ".join(strip_diacritics(m.group(1).lower()).split()[-2:])
+                for m in _ORG_RE.finditer(redacted_text)}
     amounts = set()
     for m in _MONEY_RE.finditer(plain):
         v = _amount(m.group(1), m.group(2))
@@ -330,19 +350,17 @@ def case_signature(redacted_text: str, *, codes: Iterable[tuple[str, float]] = (
     dates = {f"{int(d)}/{int(mo)}" for d, mo, _ in _DATE_RE.findall(plain)
              if 1 <= int(d) <= 31 and 1 <= int(mo) <= 12}
     plates = {"".join(m) for m in _PLATE_RE.findall(plain)}
-    people, accused = _people(redacted_text, plain)
-    for m in _PLACE_RE.finditer(redacted_text):  # "Chủ tịch UBND xã Hồ Sỹ Lâm" is a person
-        parts = m.group(2).split()
-        if len(parts) >= 3 and strip_diacritics(parts[0].lower()) in SURNAMES:
-            full = [w.lower() for w in parts]
-            found = {" ".join(full), "~" + full[-1]}
-            people |= found
-            accused |= found
-            communes.discard(f"{strip_diacritics(m.group(1).lower())} {strip_diacritics(m.group(2).lower())}")
+    people, accused = _people(redacted_text, plain, role_spans)
+    for name in person_places:
+        full = name.lower().split()
+        found = {" ".join(full), "~" + full[-1]}
+        people |= found
+        accused |= found
     segments = _segments(redacted_text)
     roles = {r for r in roles if r != "can bo"}
     return CaseSignature(
-        weights=idf.weights(grams), segments=segments, accented=diacritic_ratio(redacted_text) >= 0.03,
+        weights=idf.weights(grams), segments=segments, accented=(accented if accented is not None
+                                               else diacritic_ratio(redacted_text) >= 0.03),
         names=frozenset(people), names_plain=frozenset(strip_diacritics(n) for n in people),
         accused=frozenset(accused), accused_plain=frozenset(strip_diacritics(n) for n in accused),
         communes=frozenset(communes), villages=frozenset(villages), orgs=frozenset(orgs),
@@ -550,10 +568,12 @@ class DuplicateIndex:
                 best = DuplicateMatch(cand, sim, self.store.cluster_of(cand) or cand, tuple(reasons))
         return best
 
-    def match_and_add(self, item_id: str, redacted_text: str, *, codes: Iterable[str] = (),
-                      plain: str | None = None) -> tuple[DuplicateMatch | None, str, int]:
+    def match_and_add(self, item_id: str, redacted_text: str, *, codes: Iterable = (),
+                      plain: str | None = None, syllables: Sequence[str] | None = None,
+                      accented: bool | None = None) -> tuple[DuplicateMatch | None, str, int]:
         """Match an item against everything stored, then store it; (match, cluster, size)."""
-        sig = case_signature(redacted_text, codes=codes, idf=self.idf, plain=plain)
+        sig = case_signature(redacted_text, codes=codes, idf=self.idf, plain=plain,
+                             syllables=syllables, accented=accented)
         keys = sig.keys()
         match = self.find(sig, keys)
         cluster = match.cluster if match else f"c-{item_id}"

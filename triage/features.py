@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import repeat
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from triage.tokenize import plain_text, segment
+from triage.textutil import diacritic_ratio
+from triage.tokenize import MIN_DIACRITIC_RATIO, plain_text, segment
 
 _SYLLABLE_RE = re.compile(r"[^\W_]+")
 
@@ -33,10 +35,15 @@ class FeatureDoc:
 
     words: tuple[str, ...]
     plain: str
+    syllables: tuple[str, ...] = ()   # of ``plain``; filled by from_text
+    accented: bool = True             # typed with diacritics?
 
     @classmethod
     def from_text(cls, text: str) -> FeatureDoc:
-        return cls(words=tuple(segment(text)), plain=plain_text(text))
+        plain = plain_text(text)
+        accented = diacritic_ratio(text) >= MIN_DIACRITIC_RATIO
+        return cls(words=tuple(segment(text, accented=accented)), plain=plain,
+                   syllables=tuple(_SYLLABLE_RE.findall(plain)), accented=accented)
 
 
 def word_ngrams(tokens) -> list[str]:
@@ -47,7 +54,10 @@ def word_ngrams(tokens) -> list[str]:
 
 def plain_ngrams(doc: str) -> list[str]:
     """Diacritics-free syllable 1–3-grams."""
-    toks = _SYLLABLE_RE.findall(doc)
+    return syllable_ngrams(_SYLLABLE_RE.findall(doc))
+
+
+def syllable_ngrams(toks) -> list[str]:
     grams = list(toks)
     grams += [f"{a} {b}" for a, b in zip(toks, toks[1:])]
     grams += [f"{a} {b} {c}" for a, b, c in zip(toks, toks[1:], toks[2:])]
@@ -60,20 +70,17 @@ def _tfidf(vec: TfidfVectorizer, analyzed: list[list[str]]) -> sp.csr_matrix:
     vocab, idf = vec.vocabulary_, vec.idf_
     indptr, indices, data = [0], [], []
     for terms in analyzed:
-        counts: dict[int, int] = {}
-        for t in terms:
-            j = vocab.get(t)
-            if j is not None:
-                counts[j] = counts.get(j, 0) + 1
-        if counts:
-            idx = np.fromiter(counts.keys(), dtype=np.int32, count=len(counts))
-            tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+        ids = np.fromiter(map(vocab.get, terms, repeat(-1)), dtype=np.int64, count=len(terms))
+        ids = ids[ids >= 0]
+        if ids.size:
+            idx, tf = np.unique(ids, return_counts=True)  # sorted, as CSR wants
             w = (1.0 + np.log(tf)) * idf[idx]
             w /= np.sqrt((w * w).sum()) or 1.0
-            order = np.argsort(idx)
-            indices.append(idx[order])
-            data.append(w[order].astype(np.float32))
-        indptr.append(indptr[-1] + len(counts))
+            indices.append(idx.astype(np.int32))
+            data.append(w.astype(np.float32))
+            indptr.append(indptr[-1] + idx.size)
+        else:
+            indptr.append(indptr[-1])
     return sp.csr_matrix(
         (np.concatenate(data) if data else np.zeros(0, np.float32),
          np.concatenate(indices) if indices else np.zeros(0, np.int32), np.array(indptr)),
@@ -130,7 +137,8 @@ class TriageVectorizer(BaseEstimator, TransformerMixin):
     def transform(self, docs: list[FeatureDoc]) -> sp.csr_matrix:
         blocks = [
             _tfidf(self.words_, [word_ngrams(d.words) for d in docs]) * self.word_weight,
-            _tfidf(self.plain_, [plain_ngrams(d.plain) for d in docs]) * self.plain_weight,
+            _tfidf(self.plain_, [syllable_ngrams(d.syllables) if d.syllables or not d.plain
+                                 else plain_ngrams(d.plain) for d in docs]) * self.plain_weight,
         ]
         if self.chars_ is not None:
             blocks.append(self.chars_.transform([d.plain for d in docs]) * self.char_weight)

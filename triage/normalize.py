@@ -162,6 +162,5 @@ def normalize_text(text: str) -> str:
     """NFC, modern tone marks, clean whitespace, expanded abbreviations; idempotent."""
     text = unicodedata.normalize("NFC", text)
     text = normalize_whitespace(text)
-    text = expand_abbreviations(text)
-    text = normalize_tone_marks(text)
-    return normalize_whitespace(text)
+    text = expand_abbreviations(text)  # replaces words by words: spacing stays clean
+    return normalize_tone_marks(text)

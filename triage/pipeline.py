@@ -171,7 +171,9 @@ class Triager:
             if dedup is not None:
                 match, cluster, reporters = dedup.match_and_add(
                     item_id if item_id is not None else f"#{len(dedup)}", p.redacted,
-                    codes=d.ranked[:6], plain=self._plain(p))
+                    codes=d.ranked[:6], plain=self._plain(p),
+                    syllables=p.doc.syllables if self._plain(p) is not None else None,
+                    accented=p.doc.accented)
             score_of = dict(d.ranked)
             prio = score_priority(
                 suggested=[(c, score_of.get(c, 0.0)) for c in d.suggested], taxonomy=self.taxonomy,

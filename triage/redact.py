@@ -73,6 +73,13 @@ _ADDRESS_RE = re.compile(
 )
 
 
+# Cheap looks before the costly patterns (a text without the cue cannot match).
+_ANY_DIGIT_RE = re.compile(r"\d")
+_ACCOUNT_CUES = ("stk", "s.t.k", "khoản", "khoan", "tk")
+_ID_CUES = ("cccd", "cmnd", "cmt", "căn cước", "can cuoc", "chứng minh", "chung minh",
+            "định danh", "dinh danh")
+
+
 @dataclass(frozen=True)
 class Redaction:
     """The redacted text and how many values of each kind were replaced."""
@@ -103,12 +110,18 @@ def redact(text: str) -> Redaction:
             return (m.group("cue") if keep_cue else "") + PLACEHOLDERS[kind]
         return pattern.sub(repl, s)
 
-    text = sub(_EMAIL_RE, "email", text)
-    text = sub(_ACCOUNT_RE, "account", text, keep_cue=True)
-    text = sub(_ID_CUED_RE, "id_number", text, keep_cue=True,
-               check=lambda v: len(_digits(v)) in (9, 12))
-    text = sub(_ID_BARE_RE, "id_number", text)
-    text = sub(_PHONE_RE, "phone", text, check=_plausible_phone)
+    low = text.lower()
+    if "@" in text:
+        text = sub(_EMAIL_RE, "email", text)
+    digits = _ANY_DIGIT_RE.search(text) is not None
+    if digits and any(cue in low for cue in _ACCOUNT_CUES):
+        text = sub(_ACCOUNT_RE, "account", text, keep_cue=True)
+    if digits and any(cue in low for cue in _ID_CUES):
+        text = sub(_ID_CUED_RE, "id_number", text, keep_cue=True,
+                   check=lambda v: len(_digits(v)) in (9, 12))
+    if digits:
+        text = sub(_ID_BARE_RE, "id_number", text)
+        text = sub(_PHONE_RE, "phone", text, check=_plausible_phone)
     if sum(map(_DIGIT_WORD_SET.__contains__, _WORD_RE.findall(text.lower()))) >= 9:
         text = sub(_PHONE_WORDS_RE, "phone", text)
     text = sub(_ADDRESS_RE, "address", text)

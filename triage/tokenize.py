@@ -44,7 +44,7 @@ def _segment_cached(text: str) -> tuple[str, ...]:
 MIN_DIACRITIC_RATIO = 0.03
 
 
-def segment(text: str) -> list[str]:
+def segment(text: str, *, accented: bool | None = None) -> list[str]:
     """Underthesea word segmentation, lower-cased, multi-syllable words joined by '_'.
 
     Punctuation is dropped; placeholders like <SĐT> stay one token. Text typed without
@@ -52,7 +52,9 @@ def segment(text: str) -> list[str]:
     """
     if not text.strip():
         return []
-    if diacritic_ratio(text) < MIN_DIACRITIC_RATIO:
+    if accented is None:
+        accented = diacritic_ratio(text) >= MIN_DIACRITIC_RATIO
+    if not accented:
         return [t.lower() for t in _WORD_RE.findall(text)]
     return list(_segment_cached(text))
 
