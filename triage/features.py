@@ -116,23 +116,31 @@ class TriageVectorizer(BaseEstimator, TransformerMixin):
         self.plain_.fit([d.plain for d in docs])
         if self.chars_ is not None:
             self.chars_.fit([d.plain for d in docs])
-        self._build_names()
+        for vec in (self.words_, self.plain_, self.chars_):
+            if vec is not None:
+                vec.stop_words_ = None  # the terms min_df dropped: large, only for introspection
+        self.n_words_ = len(self.words_.vocabulary_)
+        self.n_plain_ = len(self.plain_.vocabulary_)
+        self.n_features_ = self.n_words_ + self.n_plain_ + (
+            len(self.chars_.vocabulary_) if self.chars_ is not None else 0)
         return self
 
-    def _build_names(self) -> None:
-        names = []
-        for prefix, vec in (("w", self.words_), ("p", self.plain_), ("c", self.chars_)):
-            if vec is None:
-                continue
-            vocab = vec.vocabulary_
-            arr = np.empty(len(vocab), dtype=object)
-            for term, idx in vocab.items():
-                arr[idx] = term
-            names.append((prefix, arr))
-        self.n_words_ = len(names[0][1])
-        self.n_plain_ = len(names[1][1])
-        self.names_ = np.concatenate([a for _, a in names])
-        self.n_features_ = len(self.names_)
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_names_cache", None)
+        return state
+
+    def _names(self) -> list[str]:
+        """Feature index → term, built on first use (not stored: it would double the file)."""
+        names = getattr(self, "_names_cache", None)
+        if names is None:
+            names = [""] * (self.n_words_ + self.n_plain_)
+            for term, j in self.words_.vocabulary_.items():
+                names[j] = term
+            for term, j in self.plain_.vocabulary_.items():
+                names[self.n_words_ + j] = term
+            self._names_cache = names
+        return names
 
     def transform(self, docs: list[FeatureDoc]) -> sp.csr_matrix:
         blocks = [
@@ -147,7 +155,7 @@ class TriageVectorizer(BaseEstimator, TransformerMixin):
     def phrase(self, index: int) -> str | None:
         """A readable phrase for a word or syllable feature; None for character n-grams."""
         if index < self.n_words_:
-            return str(self.names_[index]).replace("_", " ")
+            return self._names()[index].replace("_", " ")
         if index < self.n_words_ + self.n_plain_:
-            return str(self.names_[index])
+            return self._names()[index]
         return None

@@ -362,7 +362,8 @@ def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
     """Load and validate a taxonomy file; raise TaxonomyError listing every problem."""
     path = Path(path) if path is not None else DEFAULT_TAXONOMY_PATH
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - safe loader
     except FileNotFoundError:
         raise TaxonomyError([f"file not found: {path}"]) from None
     except yaml.YAMLError as exc:
