@@ -135,8 +135,8 @@ class FeedbackClassifier(BaseEstimator, ClassifierMixin):
         if not hasattr(self, "_class_index"):
             self._class_index = {c: i for i, c in enumerate(self.classes_.tolist())}
         ks = np.array([self._class_index[c] for c in codes])
-        W = self.W_[idx]
-        contrib = data[:, None] * (W[:, ks] + W[:, K + ks])  # features × codes
+        W = self.W_[np.ix_(idx, np.concatenate([ks, K + ks]))]  # only the columns needed
+        contrib = data[:, None] * (W[:, :len(ks)] + W[:, len(ks):])  # features × codes
         out: dict[str, list[str]] = {}
         for j, code in enumerate(codes):
             col = contrib[:, j]

@@ -279,10 +279,13 @@ def _people(text: str, plain: str, role_spans: list[tuple[int, int, str]]) -> tu
 _SEGMENT_SPLIT_RE = re.compile(r"(?:^|\s)(?:\+|-|–|•|\*|\(\d+\)|\d+[.)]|[a-e]\))\s+|(?i:(?<=[.;])\s+(?=cử tri|cu tri|ý kiến|y kien|người gọi|nguoi goi)|\n+(?=cử tri|cu tri))")
 
 
+_LIST_HINT_RE = re.compile(r"(?:^|\s)(?:\+|-|–|•|\(\d+\)|\d+[.)])\s|(?i:cử tri|cu tri|ý kiến|y kien)")
+
+
 def _segments(text: str) -> tuple[frozenset[str], ...]:
     """Bigram sets of the separate matters of a text that lists several (voter-meeting
     notes, a hotline log); empty for a text about one matter."""
-    if len(text) < 200:
+    if len(text) < 200 or not _LIST_HINT_RE.search(text):
         return ()
     parts = [p for p in _SEGMENT_SPLIT_RE.split(text) if p and len(p) > 40]
     if len(parts) < 3:
@@ -508,7 +511,7 @@ class KeyStore(Protocol):
 class MemoryKeyStore:
     """An in-memory :class:`KeyStore`, for `triage predict` over one file and for tests."""
 
-    def __init__(self, max_postings: int = 2000):
+    def __init__(self, max_postings: int = 300):
         self.postings: dict[str, list[str]] = {}
         self.signatures: dict[str, CaseSignature] = {}
         self.clusters: dict[str, str] = {}
@@ -519,8 +522,8 @@ class MemoryKeyStore:
         hits: Counter[str] = Counter()
         for k in keys:
             posting = self.postings.get(k)
-            if posting and len(posting) <= self.max_postings:
-                hits.update(posting[-self.max_postings:])
+            if posting and len(posting) <= self.max_postings:  # longer: a common key
+                hits.update(posting)
         return [i for i, _ in hits.most_common(limit)]
 
     def add(self, item_id, keys, signature, cluster) -> None:
