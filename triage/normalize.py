@@ -94,8 +94,11 @@ def _qui(match: re.Match) -> str:
     return qu + ("Y" if i.isupper() else "y") + tone
 
 
+# Only an open syllable can carry the old placement ("hoà", but not "hoàn"), so look for
+# that before decomposing the whole text.
 _NEEDS_TONE_FIX_RE = re.compile(
-    r"[oO][àáảãạÀÁẢÃẠèéẻẽẹÈÉẺẼẸ]|[uU][ỳýỷỹỵỲÝỶỸỴ]|[qQ][uU][iIíìỉĩịÍÌỈĨỊ]|\u0300|\u0301|\u0309|\u0303|\u0323"
+    r"(?:[oO][àáảãạÀÁẢÃẠèéẻẽẹÈÉẺẼẸ]|(?<![qQ])[uU][ỳýỷỹỵỲÝỶỸỴ]|[qQ][uU][iIíìỉĩịÍÌỈĨỊ])(?![^\W\d_])"
+    r"|[\u0300\u0301\u0309\u0303\u0323]"
 )
 
 

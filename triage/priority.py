@@ -50,6 +50,17 @@ URGENT_RE = _cue("bỏ trốn", "trốn ra nước ngoài", "xuất cảnh", "ti
                  "xóa dấu vết", "đe dọa", "hành hung", "đánh người", "trả thù", "trù dập",
                  "khẩn cấp", "tính mạng", "tẩu tán", "cưỡng chế", "gây rối")
 OUT_BASE = {"OUT01": 2.0, "OUT02": 1.0, "OUT03": 1.0}
+# All cue lists in one pattern, so a text is scanned once; the group name says which list.
+_CUES_RE = re.compile("|".join(f"(?P<{name}>{rx.pattern})" for name, rx in (
+    ("key", KEY_RE), ("head", HEAD_RE), ("member", MEMBER_RE), ("evidence", EVIDENCE_RE),
+    ("urgent", URGENT_RE))))
+
+
+def _first_cues(plain: str) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for m in _CUES_RE.finditer(plain):
+        found.setdefault(m.lastgroup, m.group(0))
+    return found
 
 
 @dataclass(frozen=True)
@@ -82,14 +93,14 @@ def score_priority(*, suggested: list[tuple[str, float]], taxonomy: Taxonomy, te
     reasons.append(f"Mức nghiêm trọng {cat.severity} ({cat.code}: {cat.title})")
     score = base - 0.5
     plain = plain if plain is not None else strip_diacritics(text.lower())
-    head, key = HEAD_RE.search(plain), KEY_RE.search(plain)
-    if head:
+    cues = _first_cues(plain)
+    if "head" in cues:
         score += 0.6
-        reasons.append(f"Người bị phản ánh có thể là người đứng đầu ({head.group(0)})")
-    elif key:
+        reasons.append(f"Người bị phản ánh có thể là người đứng đầu ({cues['head']})")
+    elif "key" in cues:
         score += 0.4
-        reasons.append(f"Người bị phản ánh là cán bộ chủ chốt ({key.group(0)})")
-    elif MEMBER_RE.search(plain):
+        reasons.append(f"Người bị phản ánh là cán bộ chủ chốt ({cues['key']})")
+    elif "member" in cues:
         score += 0.2
         reasons.append("Người bị phản ánh là cán bộ, đảng viên")
     evidence = []
@@ -97,16 +108,14 @@ def score_priority(*, suggested: list[tuple[str, float]], taxonomy: Taxonomy, te
         evidence.append("số tiền cụ thể")
     if DATE_RE.search(plain):
         evidence.append("thời gian cụ thể")
-    ev = EVIDENCE_RE.search(plain)
-    if ev:
-        evidence.append(f"tài liệu, chứng cứ ({ev.group(0)})")
+    if "evidence" in cues:
+        evidence.append(f"tài liệu, chứng cứ ({cues['evidence']})")
     if evidence:
         score += min(0.6, 0.25 * len(evidence))
         reasons.append("Nội dung cụ thể: " + ", ".join(evidence))
-    urgent = URGENT_RE.search(plain)
-    if urgent:
+    if "urgent" in cues:
         score += 0.5
-        reasons.append(f"Dấu hiệu khẩn cấp ({urgent.group(0)})")
+        reasons.append(f"Dấu hiệu khẩn cấp ({cues['urgent']})")
     if reporters > 1:
         score += min(0.6, 0.2 * (reporters - 1))
         reasons.append(f"{reporters} người phản ánh cùng vụ việc")
