@@ -83,7 +83,6 @@ def decide(row: np.ndarray, rank_row: np.ndarray, p_out: float, *, classes: np.n
     order = np.argsort(-row, kind="stable")
     order = np.concatenate(([first], order[order != first]))
     ranked = list(zip(classes[order].tolist(), row[order].tolist()))
-    member = dict(ranked)
     out_codes = set(taxonomy.out_codes)
     if p_out >= policy.out_threshold:
         best_out = next(c for c, _ in ranked if c in out_codes)
