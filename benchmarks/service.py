@@ -1,6 +1,12 @@
 """Intake through the real server: throughput and p50/p99 latency at concurrency 1, 8 and
 32, with 1 and 2 uvicorn workers, on SQLite and PostgreSQL, next to the bare pipeline
-(`Triager.triage_many` with duplicate search) on the same texts in the same run."""
+(`Triager.triage_many` with duplicate search, one item at a time) on the same texts.
+
+The machine is shared, so its speed drifts during the run: the pipeline is timed again
+right before every server run and each ratio is taken against that neighbour, not against
+one measurement from minutes earlier. The floors (issue #4) are checked on those ratios:
+1 worker at concurrency 1 >= 0.75x the pipeline, 2 workers >= 1.6x 1 worker (at the same
+backend and concurrency; reported for 8 and 32), p99 at concurrency 32 < 250 ms on SQLite."""
 
 from __future__ import annotations
 
@@ -52,12 +58,12 @@ def _load(port, key, texts, concurrency) -> dict:
     import httpx
 
     lat: list[float] = []
-    errors = 0
+    errors = untriaged = 0
     lock = threading.Lock()
     it = iter(texts)
 
     def worker():
-        nonlocal errors
+        nonlocal errors, untriaged
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60,
                           headers={"Authorization": f"Bearer {key}"}) as c:
             while True:
@@ -71,6 +77,7 @@ def _load(port, key, texts, concurrency) -> dict:
                 with lock:
                     lat.append(dt)
                     errors += r.status_code != 201
+                    untriaged += r.status_code == 201 and r.json()["status"] != "new"
 
     t0 = time.perf_counter()
     threads = [threading.Thread(target=worker) for _ in range(concurrency)]
@@ -81,7 +88,8 @@ def _load(port, key, texts, concurrency) -> dict:
     wall = time.perf_counter() - t0
     lat.sort()
     return {"items_per_s": round(len(lat) / wall, 1), "p50_ms": round(statistics.median(lat), 1),
-            "p99_ms": round(lat[min(len(lat) - 1, int(0.99 * len(lat)))], 1), "errors": errors}
+            "p99_ms": round(lat[min(len(lat) - 1, int(0.99 * len(lat)))], 1), "errors": errors,
+            "untriaged": untriaged}
 
 
 def _reset(url: str) -> None:
@@ -99,11 +107,15 @@ def bench_service(items: int = 300) -> dict:
     warmup = realistic_texts(20, seed=29)
     triager = Triager.from_models_dir(ROOT / "models")
     triager.triage("khởi động")
-    t0 = time.perf_counter()
-    for _ in triager.triage_many(((str(i), t) for i, t in enumerate(texts)),
-                                 dedup=dedup_index_for(triager), batch_size=1):
-        pass
-    pipeline_ips = items / (time.perf_counter() - t0)
+
+    def pipeline_items_per_s() -> float:
+        t0 = time.perf_counter()
+        for _ in triager.triage_many(((str(i), t) for i, t in enumerate(texts)),
+                                     dedup=dedup_index_for(triager), batch_size=1):
+            pass
+        return items / (time.perf_counter() - t0)
+
+    pipeline_ips = pipeline_items_per_s()
     out = {"items": items, "pipeline_items_per_s": round(pipeline_ips, 1), "runs": []}
     print(f"service: {items} intakes per run; bare pipeline {pipeline_ips:.1f} items/s")
     backends = {}
@@ -120,6 +132,7 @@ def bench_service(items: int = 300) -> dict:
                     env = {**os.environ, "TRIAGE_DATABASE_URL": url,
                            "TRIAGE_IDENTITY_KEY_FILE": f"{tmp}/id.key"}
                     key = _key(env)
+                    near = pipeline_items_per_s()  # the machine's speed right now
                     port = _free_port()
                     proc = _serve(env, port, workers)
                     try:
@@ -129,13 +142,45 @@ def bench_service(items: int = 300) -> dict:
                         os.killpg(proc.pid, signal.SIGKILL)
                         proc.wait()
                     r.update(backend=name, workers=workers, concurrency=conc,
-                             ratio_to_pipeline=round(r["items_per_s"] / pipeline_ips, 2))
+                             pipeline_items_per_s=round(near, 1),
+                             ratio_to_pipeline=round(r["items_per_s"] / near, 2))
                     out["runs"].append(r)
                     print(f"  {name:<10} workers {workers} concurrency {conc:>2}: "
-                          f"{r['items_per_s']:>6} items/s ({r['ratio_to_pipeline']}x pipeline), "
-                          f"p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, errors {r['errors']}")
+                          f"{r['items_per_s']:>6} items/s ({r['ratio_to_pipeline']}x pipeline "
+                          f"at {near:.0f}/s), p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, "
+                          f"errors {r['errors']}, untriaged {r['untriaged']}")
             _reset(url)
+    out["floors"] = _floors(out["runs"])
+    for line in out["floors"]["report"]:
+        print("  " + line)
     return out
+
+
+def _floors(runs: list[dict]) -> dict:
+    """The issue #4 floors, on ratios measured within this run."""
+    at = {(r["backend"], r["workers"], r["concurrency"]): r for r in runs}
+    report, checks = [], {}
+    for backend in sorted({r["backend"] for r in runs}):
+        one = at.get((backend, 1, 1))
+        if one:
+            checks[f"{backend}_1w_c1_ratio"] = ok = one["ratio_to_pipeline"] >= 0.75
+            report.append(f"floor {backend}: 1 worker conc 1 = {one['ratio_to_pipeline']}x "
+                          f"pipeline (>= 0.75x) {'ok' if ok else 'MISSED'}")
+        for conc in (8, 32):
+            a, b = at.get((backend, 1, conc)), at.get((backend, 2, conc))
+            if a and b:
+                # each against its own neighbouring pipeline timing, so drift cancels out
+                scale = round(b["ratio_to_pipeline"] / a["ratio_to_pipeline"], 2)
+                checks[f"{backend}_2w_c{conc}_scale"] = ok = scale >= 1.6
+                report.append(f"floor {backend}: 2 workers / 1 worker at conc {conc} = {scale}x "
+                              f"(>= 1.6x) {'ok' if ok else 'MISSED'}")
+    for w in (1, 2):
+        r = at.get(("sqlite", w, 32))
+        if r:
+            checks[f"sqlite_{w}w_c32_p99"] = ok = r["p99_ms"] < 250
+            report.append(f"floor sqlite: p99 at conc 32 with {w} worker(s) = {r['p99_ms']} ms "
+                          f"(< 250 ms) {'ok' if ok else 'MISSED'}")
+    return {"checks": checks, "report": report}
 
 
 if __name__ == "__main__":

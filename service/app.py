@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import FastAPI
 from sqlalchemy import text
@@ -30,6 +30,7 @@ class AppState:
     taxonomy: Taxonomy
     cipher: IdentityCipher
     triager: Triager | None
+    key_cache: dict = field(default_factory=dict)  # key hash -> (Caller, valid until)
 
 
 def _retry_untriaged(st: AppState, stop: threading.Event) -> None:

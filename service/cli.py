@@ -24,11 +24,12 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from service.migrate import migrate
+    from service.server import HTTP_PROTOCOL
 
     settings = _settings()
     migrate(settings.database_url)
     uvicorn.run("service.asgi:app", host=args.host or settings.host, port=args.port or settings.port,
-                workers=args.workers, log_level="info")
+                workers=args.workers, log_level="info", http=HTTP_PROTOCOL)
     return 0
 
 
@@ -61,6 +62,27 @@ def _create_key(args: argparse.Namespace) -> int:
     print(f"created {args.role} key {key_id}" + (f" for locality {args.scope}" if args.scope else ""))
     print(key)
     return 0
+
+
+def _revoke_key(args: argparse.Namespace) -> int:
+    from sqlalchemy import update
+
+    from service.db import Database
+    from service.migrate import migrate
+    from service.models import ApiKey
+    from service.store import audit, now
+
+    settings = _settings()
+    migrate(settings.database_url)
+    db = Database(settings.database_url)
+    with db.transaction() as s:
+        n = s.execute(update(ApiKey).where(ApiKey.id == args.key_id, ApiKey.revoked_at.is_(None))
+                      .values(revoked_at=now())).rowcount
+        if n:
+            audit(s, "key_revoked", actor="cli", detail={"key_id": args.key_id})
+    db.dispose()
+    print(f"revoked key {args.key_id}" if n else f"no active key {args.key_id}")
+    return 0 if n else 1
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -109,6 +131,12 @@ def serve(sub) -> None:
 def migrate(sub) -> None:
     p = sub.add_parser("migrate", help="bring the database to the newest schema")
     p.set_defaults(func=_migrate)
+
+
+def revoke_key(sub) -> None:
+    p = sub.add_parser("revoke-key", help="revoke an API key by its id")
+    p.add_argument("key_id")
+    p.set_defaults(func=_revoke_key)
 
 
 def create_key(sub) -> None:

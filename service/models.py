@@ -85,6 +85,9 @@ class SubmitterIdentity(Base):
 
     feedback_id: Mapped[str] = mapped_column(ForeignKey("feedback.id"), primary_key=True)
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    # HMAC of the normalized identity (IdentityCipher.reporter_key): the same person sending
+    # the same case twice counts once among its reporters; not reversible without the key.
+    reporter_key: Mapped[str | None] = mapped_column(String(64))
 
 
 class AuditEvent(Base):

@@ -81,6 +81,28 @@ def add_working_days(start: date, days: int, holidays: Container[date]) -> date:
     return d
 
 
+def working_days_left(today: date, due: date, holidays: Container[date]) -> int:
+    """Working days from ``today`` until ``due``: 0 on the due day, negative once past it
+    (-1 the first working day after).
+
+    >>> working_days_left(date(2026, 12, 4), date(2026, 12, 8), holidays=())  # Fri -> Tue
+    2
+    """
+    if due >= today:
+        n, d = 0, today
+        while d < due:
+            d += timedelta(days=1)
+            if d.weekday() < 5 and d not in holidays:
+                n += 1
+        return n
+    n, d = 0, due
+    while d < today and n < 366:  # a year overdue is as overdue as it gets
+        d += timedelta(days=1)
+        if d.weekday() < 5 and d not in holidays:
+            n += 1
+    return -max(n, 1)
+
+
 def due_date(received: date, track: Track, taxonomy: Taxonomy, *,
              holidays: Container[date] = frozenset()) -> date:
     deadline = deadline_for(track, taxonomy)

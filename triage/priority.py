@@ -2,8 +2,8 @@
 
 The score starts from the severity of the suggested categories (taxonomy ``severity``,
 weighted by the model's confidence) and moves with who is accused, how concrete the
-evidence is, signs of urgency and the number of distinct reporters of the same case
-(labelling guide, "Priority"). Cues are matched on the diacritics-free text, so text
+evidence is, signs of urgency, the number of distinct reporters of the same case and the
+time left to the legal deadline (labelling guide, "Priority"). Cues are matched on the diacritics-free text, so text
 typed without accents is treated alike.
 
 >>> from triage.taxonomy import load_taxonomy
@@ -49,6 +49,7 @@ EVIDENCE_RE = _cue("ghi âm", "băng ghi âm", "video", "clip", "hình ảnh", "
 URGENT_RE = _cue("bỏ trốn", "trốn ra nước ngoài", "xuất cảnh", "tiêu hủy", "phi tang",
                  "xóa dấu vết", "đe dọa", "hành hung", "đánh người", "trả thù", "trù dập",
                  "khẩn cấp", "tính mạng", "tẩu tán", "cưỡng chế", "gây rối")
+DEADLINE_SOON = 3  # working days: from here on the deadline raises the priority
 OUT_BASE = {"OUT01": 2.0, "OUT02": 1.0, "OUT03": 1.0}
 # All cue lists in one pattern, so a text is scanned once; the group name says which list.
 _CUES_RE = re.compile("|".join(f"(?P<{name}>{rx.pattern})" for name, rx in (
@@ -75,10 +76,12 @@ def level_of(score: float) -> str:
 
 
 def score_priority(*, suggested: list[tuple[str, float]], taxonomy: Taxonomy, text: str,
-                   out_of_scope: bool, reporters: int = 1,
+                   out_of_scope: bool, reporters: int = 1, days_left: int | None = None,
                    plain: str | None = None) -> PriorityDecision:
     """Score one item from its suggested codes (with scores) and its redacted text
-    (``plain``: the same text lower-cased without diacritics, when the caller has it)."""
+    (``plain``: the same text lower-cased without diacritics, when the caller has it).
+    ``reporters`` counts the distinct people who sent the same case; ``days_left`` the
+    working days until the item's legal deadline (negative once it is overdue)."""
     reasons: list[str] = []
     if out_of_scope or not suggested:
         code = suggested[0][0] if suggested else "OUT03"
@@ -119,5 +122,15 @@ def score_priority(*, suggested: list[tuple[str, float]], taxonomy: Taxonomy, te
     if reporters > 1:
         score += min(0.6, 0.2 * (reporters - 1))
         reasons.append(f"{reporters} người phản ánh cùng vụ việc")
+    if days_left is not None and days_left <= DEADLINE_SOON:
+        if days_left < 0:
+            score += 0.6
+            reasons.append(f"Đã quá hạn xử lý {-days_left} ngày làm việc")
+        elif days_left == 0:
+            score += 0.5
+            reasons.append("Đến hạn xử lý hôm nay")
+        else:
+            score += 0.5 - 0.1 * days_left
+            reasons.append(f"Còn {days_left} ngày làm việc đến hạn xử lý")
     score = round(max(1.0, min(5.0, score)), 2)
     return PriorityDecision(score, level_of(score), tuple(reasons))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from fastapi import Depends, Request
@@ -29,16 +30,34 @@ def state(request: Request):
     return request.app.state.triage
 
 
+_KEY_CACHE_MAX = 10_000  # entries; the whole cache is dropped when it is full
+
+
 def caller(request: Request,
            credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Caller:
+    """The key's owner, role and scope. A known key is remembered for
+    ``key_cache_seconds`` (by its hash) so that intake does not pay a lookup per request;
+    a revoked key therefore stops working within that time in every process. Unknown
+    keys are never remembered, so a new key works at once."""
     if credentials is None or not credentials.credentials:
         raise Unauthorized("send Authorization: Bearer <key>")
     st = request.app.state.triage
-    with st.db.read() as s:
-        key = api_key_by_hash(s, hash_key(credentials.credentials))
-        if key is None:
-            raise Unauthorized("unknown or revoked key")
-        c = Caller(key.id, Role(key.role), key.scope)
+    digest = hash_key(credentials.credentials)
+    t = time.monotonic()
+    hit = st.key_cache.get(digest)
+    if hit is not None and hit[1] > t:
+        c = hit[0]
+    else:
+        with st.db.read() as s:
+            key = api_key_by_hash(s, digest)
+            if key is None:
+                st.key_cache.pop(digest, None)
+                raise Unauthorized("unknown or revoked key")
+            c = Caller(key.id, Role(key.role), key.scope)
+        if st.settings.key_cache_seconds > 0:
+            if len(st.key_cache) >= _KEY_CACHE_MAX:
+                st.key_cache.clear()
+            st.key_cache[digest] = (c, t + st.settings.key_cache_seconds)
     _note_key_use(st, c, request)
     return c
 
@@ -48,8 +67,6 @@ _last_use: dict[str, float] = {}
 
 
 def _note_key_use(st, c: Caller, request: Request) -> None:
-    import time
-
     from service.store import audit
 
     t = time.monotonic()

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 
 from service.api.deps import Caller, item_in_scope_or_raise, require, state
 from service.errors import Forbidden, TooLarge
-from service.flows import MAX_BATCH_LINES, intake, intake_batch
+from service.flows import MAX_BATCH_LINES, intake_batch, intake_item
 from service.localities import normalize_locality
+from service.models import Feedback
 from service.schemas import FeedbackCreate, FeedbackRead, LabelRead, PriorityRead
 from service.security import in_scope
 from service.store import has_identity, suggestions_of
@@ -17,22 +19,40 @@ from service.store import has_identity, suggestions_of
 router = APIRouter(prefix="/api/v1")
 
 
+def _utc(moment: datetime) -> datetime:
+    """In UTC on both backends (SQLite hands back naive datetimes, stored as UTC;
+    PostgreSQL answers in the session's time zone)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _feedback_read(item: dict, sugg: list[dict], *, anonymous: bool) -> FeedbackRead:
+    """The response body from the item's columns and its suggestion rows (rank order)."""
+    return FeedbackRead(
+        id=item["id"], tracking_code=item["tracking_code"], status=item["status"],
+        text=item.get("text_redacted"), channel=item["channel"], locality=item["locality"],
+        received_at=_utc(item["received_at"]), model_id=item.get("model_id"),
+        labels=[LabelRead(code=x["code"], score=x["score"]) for x in sugg],
+        suggested=[x["code"] for x in sugg if x["suggested"]],
+        explanations=item.get("explanations") or {}, out_of_scope=item.get("out_of_scope"),
+        duplicate_of=item.get("duplicate_of"), similarity=item.get("similarity"),
+        cluster=item.get("cluster"),
+        priority=PriorityRead(score=item.get("priority"), level=item.get("priority_level"),
+                              reasons=item.get("reasons") or []),
+        anonymous=anonymous, track=item.get("track"), due_at=item.get("due_at"),
+        version=item["version"], claimed_by=item.get("claimed_by"),
+        final_codes=item.get("final_codes"))
+
+
+_COLUMNS = [c.key for c in Feedback.__table__.columns]
+
+
 def read_item(st, feedback_id: str, c: Caller) -> FeedbackRead:
     with st.db.read() as s:
         item = item_in_scope_or_raise(s, feedback_id, c)
-        sugg = suggestions_of(s, item.id)
-        return FeedbackRead(
-            id=item.id, tracking_code=item.tracking_code, status=item.status,
-            text=item.text_redacted, channel=item.channel, locality=item.locality,
-            received_at=item.received_at, model_id=item.model_id,
-            labels=[LabelRead(code=x.code, score=x.score) for x in sugg],
-            suggested=[x.code for x in sugg if x.suggested],
-            explanations=item.explanations or {}, out_of_scope=item.out_of_scope,
-            duplicate_of=item.duplicate_of, similarity=item.similarity, cluster=item.cluster,
-            priority=PriorityRead(score=item.priority, level=item.priority_level,
-                                  reasons=item.reasons or []),
-            anonymous=not has_identity(s, item.id), track=item.track, due_at=item.due_at,
-            version=item.version, claimed_by=item.claimed_by, final_codes=item.final_codes)
+        sugg = [{"code": x.code, "score": x.score, "suggested": x.suggested}
+                for x in suggestions_of(s, item.id)]
+        return _feedback_read({k: getattr(item, k) for k in _COLUMNS}, sugg,
+                              anonymous=not has_identity(s, item.id))
 
 
 @router.post("/feedback", status_code=201, response_model=FeedbackRead)
@@ -41,12 +61,15 @@ def create_feedback(payload: FeedbackCreate, response: Response, st=Depends(stat
                     idempotency_key: str | None = Header(default=None, max_length=128)):
     if not in_scope(c.scope, normalize_locality(payload.locality)):
         raise Forbidden("locality outside the key's scope")
-    feedback_id, created = intake(st.db, st.triager, st.cipher, payload, actor=c.actor,
-                                  idempotency_key=idempotency_key,
-                                  max_chars=st.settings.max_text_chars)
-    if not created:
+    done = intake_item(st.db, st.triager, st.cipher, payload, actor=c.actor,
+                       idempotency_key=idempotency_key, max_chars=st.settings.max_text_chars)
+    if not done.created:
         response.status_code = 200
-    return read_item(st, feedback_id, c)
+    if done.triaged is None:  # a repeat, or left untriaged: what the database holds
+        return read_item(st, done.id, c)
+    # just written by this request: answer from memory instead of reading it back
+    return _feedback_read({**done.item, **done.triaged.values}, done.triaged.suggestions,
+                          anonymous=done.anonymous)
 
 
 @router.post("/feedback:batch")

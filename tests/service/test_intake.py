@@ -68,3 +68,15 @@ def test_read_back_needs_a_reading_role(client, make_key):
     assert client.get(f"/api/v1/feedback/{created['id']}", headers=make_key("intake")).status_code == 403
     r = client.get(f"/api/v1/feedback/{created['id']}", headers=make_key("reviewer"))
     assert r.status_code == 200 and r.json()["id"] == created["id"]
+
+
+def test_intake_answer_is_what_the_database_holds(client, make_key):
+    """The 201 body is built from what intake wrote, without reading it back: it must be
+    exactly what a later read returns."""
+    created = client.post("/api/v1/feedback", headers=make_key("intake"), json={
+        "text": PETITION, "channel": "hom_thu", "locality": "00070",
+        "received_at": "2026-11-30T08:15:00+07:00", "submitter": {"phone": "0912345678"}})
+    assert created.status_code == 201, created.text
+    read = client.get(f"/api/v1/feedback/{created.json()['id']}", headers=make_key("reviewer"))
+    assert read.status_code == 200
+    assert created.json() == read.json()

@@ -97,3 +97,28 @@ def test_predict_cli_skip_errors_reports_each_skipped_line(models_dir, tmp_path)
     assert proc.returncode == 0
     assert [r["id"] for r in rows] == ["ok", "ok2"]
     assert "line 2" in proc.stderr and "line 3" in proc.stderr and "2 lines skipped" in proc.stderr
+
+
+def test_priority_rises_as_the_deadline_nears(taxonomy):
+    from triage.priority import score_priority
+
+    def score(days_left):
+        return score_priority(suggested=[("TT04", 0.4)], taxonomy=taxonomy, out_of_scope=False,
+                              text="Cán bộ xã gây phiền hà khi làm thủ tục", days_left=days_left)
+
+    far, soon, today, late = score(15), score(2), score(0), score(-4)
+    assert far.score < soon.score < today.score <= late.score
+    assert not any("hạn" in r for r in far.reasons)
+    assert any("quá hạn xử lý 4 ngày" in r for r in late.reasons)
+
+
+def test_working_days_left_skips_weekends_and_holidays():
+    from datetime import date
+
+    from triage.deadlines import working_days_left
+
+    tet = {date(2026, 2, d) for d in range(16, 21)}
+    assert working_days_left(date(2026, 2, 13), date(2026, 2, 23), tet) == 1   # Fri -> Mon
+    assert working_days_left(date(2026, 2, 23), date(2026, 2, 23), tet) == 0
+    assert working_days_left(date(2026, 2, 24), date(2026, 2, 23), tet) == -1
+    assert working_days_left(date(2026, 3, 2), date(2026, 2, 23), tet) == -5
