@@ -31,6 +31,7 @@ class AppState:
     cipher: IdentityCipher
     triager: Triager | None
     key_cache: dict = field(default_factory=dict)  # key hash -> (Caller, valid until)
+    intake_slots: threading.Semaphore | None = None
 
 
 def _retry_untriaged(st: AppState, stop: threading.Event) -> None:
@@ -63,7 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             triager = None
         db = Database(settings.database_url)
         app.state.triage = AppState(settings, db, taxonomy, IdentityCipher.from_settings(
-            settings.identity_key, settings.identity_key_file), triager)
+            settings.identity_key, settings.identity_key_file), triager,
+            intake_slots=threading.Semaphore(settings.intake_parallelism))
         stop = threading.Event()
         retry = threading.Thread(target=_retry_untriaged, args=(app.state.triage, stop),
                                  name="retry-untriaged", daemon=True)

@@ -27,5 +27,8 @@ class Settings(BaseSettings):
     key_cache_seconds: float = Field(
         default=5.0, description="how long a process trusts an API key it has looked up; "
         "a revoked key stops working within this time (0: look up every request)")
+    intake_parallelism: int = Field(
+        default=2, ge=1, description="single intakes one process works on at once; the "
+        "others wait their turn in arrival order (bounded, first come first served)")
     host: str = Field(default="127.0.0.1", description="address `triage serve` listens on")
     port: int = Field(default=8000, description="port `triage serve` listens on")

@@ -80,3 +80,11 @@ def test_intake_answer_is_what_the_database_holds(client, make_key):
     read = client.get(f"/api/v1/feedback/{created.json()['id']}", headers=make_key("reviewer"))
     assert read.status_code == 200
     assert created.json() == read.json()
+
+
+def test_symbols_only_are_triaged_not_left_behind(client, make_key):
+    """Nothing to index (no words): still triaged (out of scope), not left untriaged."""
+    for noise in ("👍👍", "?????"):
+        r = client.post("/api/v1/feedback", headers=make_key("intake"), json={"text": noise})
+        assert r.status_code == 201, r.text
+        assert r.json()["status"] == "new" and r.json()["out_of_scope"] is True, r.json()
