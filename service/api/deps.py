@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from service.errors import Forbidden, Unauthorized
 from service.security import Role, allowed, hash_key
@@ -26,15 +27,21 @@ class Caller:
         return f"key:{self.key_id}"
 
 
-def state(request: Request):
+# The dependencies are `async def`: FastAPI runs every plain `def` dependency in its thread
+# pool, one hand-over there and back each; on a busy machine every hand-over waits for the
+# scheduler. Only a key lookup (a cache miss) or a due key-use audit row touches the
+# database, and those go to the pool.
+
+
+async def state(request: Request):
     return request.app.state.triage
 
 
 _KEY_CACHE_MAX = 10_000  # entries; the whole cache is dropped when it is full
 
 
-def caller(request: Request,
-           credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Caller:
+async def caller(request: Request,
+                 credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Caller:
     """The key's owner, role and scope. A known key is remembered for
     ``key_cache_seconds`` (by its hash) so that intake does not pay a lookup per request;
     a revoked key therefore stops working within that time in every process. Unknown
@@ -48,34 +55,35 @@ def caller(request: Request,
     if hit is not None and hit[1] > t:
         c = hit[0]
     else:
-        with st.db.read() as s:
-            key = api_key_by_hash(s, digest)
-            if key is None:
-                st.key_cache.pop(digest, None)
-                raise Unauthorized("unknown or revoked key")
-            c = Caller(key.id, Role(key.role), key.scope)
+        c = await run_in_threadpool(_lookup, st, digest)
+        if c is None:
+            st.key_cache.pop(digest, None)
+            raise Unauthorized("unknown or revoked key")
         if st.settings.key_cache_seconds > 0:
             if len(st.key_cache) >= _KEY_CACHE_MAX:
                 st.key_cache.clear()
             st.key_cache[digest] = (c, t + st.settings.key_cache_seconds)
-    _note_key_use(st, c, request)
+    if t - _last_use.get(c.key_id, -1e9) >= _KEY_USE_EVERY:
+        _last_use[c.key_id] = t
+        await run_in_threadpool(_note_key_use, st, c, request.method, request.url.path)
     return c
+
+
+def _lookup(st, digest: str) -> Caller | None:
+    with st.db.read() as s:
+        key = api_key_by_hash(s, digest)
+        return None if key is None else Caller(key.id, Role(key.role), key.scope)
 
 
 _KEY_USE_EVERY = 60.0  # seconds: one audit row per key per minute and process is enough
 _last_use: dict[str, float] = {}
 
 
-def _note_key_use(st, c: Caller, request: Request) -> None:
+def _note_key_use(st, c: Caller, method: str, path: str) -> None:
     from service.store import audit
 
-    t = time.monotonic()
-    if t - _last_use.get(c.key_id, -1e9) < _KEY_USE_EVERY:
-        return
-    _last_use[c.key_id] = t
     with st.db.transaction() as s:
-        audit(s, "key_use", actor=c.actor, detail={"method": request.method,
-                                                   "path": request.url.path})
+        audit(s, "key_use", actor=c.actor, detail={"method": method, "path": path})
 
 
 def item_in_scope_or_raise(session, feedback_id: str, c: Caller):
@@ -93,7 +101,7 @@ def item_in_scope_or_raise(session, feedback_id: str, c: Caller):
 
 
 def require(permission: str):
-    def check(c: Caller = Depends(caller)) -> Caller:
+    async def check(c: Caller = Depends(caller)) -> Caller:
         if not allowed(c.role, permission):
             raise Forbidden(f"role {c.role} may not {permission}")
         return c
