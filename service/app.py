@@ -59,6 +59,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             triager = Triager.from_models_dir(settings.models_dir, taxonomy=taxonomy)
             triager.triage("khởi động")  # warm the segmenter before the first request
+            from service.flows import vietnam_holidays
+            from triage.pipeline import idf_for
+
+            idf_for(triager)     # the duplicate index's weights, and the holiday calendar:
+            vietnam_holidays()   # built once here rather than inside the first intake
         except TriageError as exc:
             log.error("no model loaded, items will be stored untriaged: %s", exc)
             triager = None
