@@ -86,6 +86,41 @@ def _retriage(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_labels(args: argparse.Namespace) -> int:
+    import json
+    import sys
+    from datetime import datetime
+
+    from service.db import Database
+    from service.labels import export_reviewed
+    from triage.taxonomy import load_taxonomy
+
+    db = Database(args.db or _settings().database_url)
+    since = datetime.fromisoformat(args.since) if args.since else None
+    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+    n = 0
+    try:
+        with db.read() as s:
+            for ex in export_reviewed(s, load_taxonomy(), since=since):
+                out.write(json.dumps(ex, ensure_ascii=False) + "\n")
+                n += 1
+    finally:
+        if out is not sys.stdout:
+            out.close()
+        db.dispose()
+    print(f"{n} reviewed cases exported", file=sys.stderr)
+    return 0
+
+
+def export_labels(sub) -> None:
+    p = sub.add_parser("export-labels", help="write reviewed cases as labelled JSONL "
+                                             "(redacted text only), for `triage train --reviews`")
+    p.add_argument("-o", "--output", help="output file (default: standard output)")
+    p.add_argument("--db", help="database URL (default TRIAGE_DATABASE_URL)")
+    p.add_argument("--since", help="only reviews from this ISO date/time on")
+    p.set_defaults(func=_export_labels)
+
+
 def import_(sub) -> None:
     p = sub.add_parser("import", help="import a backlog file (CSV with a text column, or JSONL)")
     p.add_argument("file")

@@ -82,6 +82,7 @@ def triage_item(db: Database, triager: Triager, feedback_id: str) -> None:
         item.text_redacted = result.redacted_text
         item.model_id = result.model_id
         item.out_of_scope = result.out_of_scope
+        item.uncertainty = result.uncertainty
         item.priority = result.priority.score
         item.priority_level = result.priority.level
         item.reasons = list(result.priority.reasons)

@@ -49,6 +49,8 @@ class Feedback(Base):
     outcome: Mapped[str | None] = mapped_column(Text)
     forwarded_to: Mapped[str | None] = mapped_column(String(200))
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # How unsure the model was (0 sure … 1 a coin toss): the labelling-session order.
+    uncertainty: Mapped[float | None] = mapped_column(Float, index=True)
 
 
 class Review(Base):
@@ -66,6 +68,8 @@ class Review(Base):
     added: Mapped[list] = mapped_column(JSON)
     duplicate_confirmed: Mapped[bool | None]
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The taxonomy edition the codes belong to; older labels migrate through its mapping.
+    taxonomy_version: Mapped[str | None] = mapped_column(String(32))
 
 
 class Suggestion(Base):

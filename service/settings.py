@@ -24,5 +24,8 @@ class Settings(BaseSettings):
         description="where a generated identity key is kept when identity_key is not set")
     max_text_chars: int = Field(default=50_000, description="longest accepted feedback text")
     retry_seconds: float = Field(default=60.0, description="how often untriaged items are retried")
+    model_poll_seconds: float = Field(
+        default=2.0, description="how often each worker checks registry.json for a newly "
+                                 "promoted (or rolled back) model")
     host: str = Field(default="127.0.0.1", description="address `triage serve` listens on")
     port: int = Field(default=8000, description="port `triage serve` listens on")

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.model_selection import StratifiedGroupKFold
 
 from triage.artifacts import TriageModel
 from triage.classify import FeedbackClassifier
@@ -47,6 +46,33 @@ def learnable_labels(labels: Sequence[str], taxonomy: Taxonomy) -> list[str]:
         if imp.target in out and any(c in imp.sources for c in out if c != imp.target):
             out.remove(imp.target)
     return out
+
+
+def stable_folds(strata: Sequence[str], groups: Sequence[str], k: int, *,
+                 seed: int = 13) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Cross-validation folds that a retrain keeps: a group's fold is a hash of its name
+    (and the seed), so adding reviewed cases moves no existing example to another fold and
+    the thresholds change only as much as the new data warrants. Within each stratum the
+    groups are dealt round-robin in hash order, which keeps the folds balanced; a new group
+    shifts only the groups after it in that order, in its own stratum."""
+    import hashlib
+
+    def h(g: str) -> int:
+        return int.from_bytes(hashlib.blake2b(f"{seed}:{g}".encode(), digest_size=8).digest(), "big")
+
+    first_stratum: dict[str, str] = {}
+    for st, g in zip(strata, groups):
+        first_stratum.setdefault(g, st)
+    by_stratum: dict[str, list[str]] = {}
+    for g, st in first_stratum.items():
+        by_stratum.setdefault(st, []).append(g)
+    fold_of: dict[str, int] = {}
+    for st, gs in by_stratum.items():
+        offset = h(st) % k
+        for pos, g in enumerate(sorted(gs, key=h)):
+            fold_of[g] = (pos + offset) % k
+    assign = np.array([fold_of[g] for g in groups])
+    return [(np.flatnonzero(assign != f), np.flatnonzero(assign == f)) for f in range(k)]
 
 
 def _make_classifier(taxonomy: Taxonomy, p: TrainParams) -> FeedbackClassifier:
@@ -93,8 +119,7 @@ def fit_model(examples: Sequence[LabelledExample], taxonomy: Taxonomy, *,
     oof = np.zeros((n, K))
     oof_rank = np.zeros((n, K))
     oof_out = np.zeros(n)
-    folds = StratifiedGroupKFold(n_splits=params.folds, shuffle=True, random_state=params.seed)
-    for train_idx, test_idx in folds.split(np.zeros(n), strata, groups):
+    for train_idx, test_idx in stable_folds(strata, groups, params.folds, seed=params.seed):
         clf = _make_classifier(taxonomy, params)
         clf.fit([docs[i] for i in train_idx], [labels[i] for i in train_idx],
                 primary=[primary[i] for i in train_idx])
