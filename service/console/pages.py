@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse
 from service.api.deps import item_in_scope_or_raise, state
 from service.api.feedback import read_item
 from service.api.review import get_cluster, get_queue
-from service.console.render import ConsoleRoute, error_page, message_for, page
+from service.console.render import STATUSES, ConsoleRoute, error_page, message_for, page
 from service.console.session import (
     COOKIE,
     LOGIN_COOKIE,
@@ -181,12 +181,13 @@ def _cluster(st, item, user: ConsoleUser) -> list[dict]:
 
 
 def _item_page(request: Request, st, user: ConsoleUser, feedback_id: str, *, notice=None,
-               error=None, posted: list[str] | None = None, status: int = 200):
+               error=None, posted: list[str] | None = None, status: int = 200,
+               reopenable: bool = False):
     item = read_item(st, feedback_id, user.caller)
     checked = posted if posted is not None else (item.final_codes or item.suggested)
     mine = item.claimed_by == user.caller.actor and item.status == "in_review"
     return page(request, "console/item.html", user=user, item=item, mine=mine,
-                notice=notice, error=error, status=status,
+                notice=notice, reopenable=reopenable, error=error, status=status,
                 text=highlight(item.text or "", item.explanations),
                 candidates=_candidates(st, item, checked), cluster=_cluster(st, item, user),
                 all_codes=[(c.code, c.title) for c in st.taxonomy.categories.values()],
@@ -197,21 +198,43 @@ def _item_page(request: Request, st, user: ConsoleUser, feedback_id: str, *, not
 @router.get("/items/{feedback_id}")
 def item_page(feedback_id: str, request: Request, st=Depends(state),
               user: ConsoleUser = Depends(require_page("feedback:read"))):
-    """Opening an item claims it (the API's 15-minute lease) when the reviewer may review
-    and nobody else holds it; otherwise it opens read-only with the reason."""
+    """Opening an item that awaits review claims it (the API's 15-minute lease) when the
+    reviewer may review and nobody else holds it; otherwise it opens read-only with the
+    reason. A reviewed item is not reopened by looking at it: "Xem xét lại" claims it."""
     notice = None
-    if user.can("review:write"):
-        with st.db.read() as s:
-            held = item_in_scope_or_raise(s, feedback_id, user.caller)
-            already_mine = held.claimed_by == user.caller.actor and held.status == "in_review"
-        if not already_mine:
-            try:
-                claim(st.db, feedback_id, user.caller.actor)
-            except InvalidTransition:
-                notice = "Phản ánh này không còn ở trạng thái chờ xem xét; chỉ xem."
-            except Conflict:
-                notice = "Một người khác đang xử lý phản ánh này; chỉ xem."
-    return _item_page(request, st, user, feedback_id, notice=notice)
+    with st.db.read() as s:
+        held = item_in_scope_or_raise(s, feedback_id, user.caller)
+        status, holder = held.status, held.claimed_by
+    if status == "reviewed":
+        notice = "Phản ánh này đã được xem xét; chỉ xem. Chọn “Xem xét lại” để sửa phân loại."
+    elif status not in ("new", "in_review"):
+        notice = f"Phản ánh đang ở trạng thái “{STATUSES.get(status, status)}”; chỉ xem."
+    elif user.can("review:write") and not (holder == user.caller.actor and status == "in_review"):
+        try:
+            claim(st.db, feedback_id, user.caller.actor)
+        except Conflict:
+            notice = "Một người khác đang xử lý phản ánh này; chỉ xem."
+    return _item_page(request, st, user, feedback_id, notice=notice,
+                      reopenable=status == "reviewed" and user.can("review:write"))
+
+
+@router.post("/items/{feedback_id}/claim")
+def claim_item(feedback_id: str, request: Request, st=Depends(state),
+               checked=Depends(checked_form("review:write"))):
+    """Reopen a reviewed item for a second look (the API's claim)."""
+    user, form = checked
+    with st.db.read() as s:
+        item_in_scope_or_raise(s, feedback_id, user.caller)
+    try:
+        claim(st.db, feedback_id, user.caller.actor)
+    except InvalidTransition as exc:
+        return error_page(request, exc, user=user)
+    except Conflict:
+        return _item_page(request, st, user, feedback_id, status=409,
+                          notice="Một người khác đang xử lý phản ánh này; chỉ xem.")
+    query = form.get("q") or ""
+    return RedirectResponse(f"/console/items/{feedback_id}" + (f"?{query}" if query else ""),
+                            status_code=303)
 
 
 _CODE_RE = re.compile(r"[A-Za-z]{2,3}\d{2}")

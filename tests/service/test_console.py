@@ -194,6 +194,25 @@ def test_opening_claims_reviewing_moves_to_the_next_item(client, make_key, db):
         assert s.get(Feedback, second["id"]).status == "new"
 
 
+def test_looking_at_a_reviewed_item_does_not_reopen_it(client, make_key, db):
+    item = post(client, make_key("intake"), WEDDING)
+    rev = make_key("reviewer")
+    v = client.post(f"/api/v1/feedback/{item['id']}/claim", headers=rev).json()["version"]
+    assert client.post(f"/api/v1/feedback/{item['id']}/review", headers=rev,
+                       json={"version": v, "codes": ["DV15"]}).status_code == 200
+    sign_in(client, rev)
+    page = client.get(f"/console/items/{item['id']}")
+    assert "đã được xem xét" in page.text and 'id="reopen"' in page.text
+    with db.read() as s:
+        assert s.get(Feedback, item["id"]).status == "reviewed"
+    again = client.post(f"/console/items/{item['id']}/claim",
+                        data={"csrf_token": csrf_of(page.text)}, follow_redirects=False)
+    assert again.status_code == 303
+    with db.read() as s:
+        assert s.get(Feedback, item["id"]).status == "in_review"
+    assert 'value="DV15" checked' in client.get(f"/console/items/{item['id']}").text
+
+
 def test_reviewer_pages_never_show_the_submitter(client, make_key):
     intake = make_key("intake")
     named = post(client, intake, CAR, submitter=SUBMITTER, channel="email")
