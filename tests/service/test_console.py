@@ -293,3 +293,42 @@ def test_word_diff_marks_only_real_differences():
     left, right = word_diff("Chủ tịch xã nhận 5 triệu đồng", "chu tich xa nhan 7 trieu dong")
     assert str(left).count("<del>") == 1 and "<del>5</del>" in str(left)
     assert "<ins>7</ins>" in str(right)
+
+
+def test_queue_filters_show_what_the_api_returns(client, make_key):
+    intake, rev = make_key("intake"), make_key("reviewer")
+    for text, channel, loc in ((BRIBE, "don_thu", "01.00070"), (WASTE, "hom_thu", "79"),
+                               (WEDDING, "tiep_xuc_cu_tri", "01"), (CAR, "email", None)):
+        post(client, intake, text, channel=channel, **({"locality": loc} if loc else {}))
+    sign_in(client, rev)
+    ids = re.compile(r'data-href="/console/items/([0-9a-f]+)')
+    for query in ("channel=hom_thu", "locality=01", "group=TN", "track=to_cao", "overdue=0",
+                  "status=new&status=in_review", "status=closed"):
+        html = client.get(f"/console/queue?{query}").text
+        api = client.get(f"/api/v1/queue?{query.replace('overdue=0', 'overdue=false')}",
+                         headers=rev).json()
+        assert set(ids.findall(html)) == {i["id"] for i in api["items"]}, query
+        assert f"{api['total']} phản ánh" in html
+
+
+def test_a_revoked_key_ends_its_console_sessions(client, make_key, db):
+    from service.models import ApiKey
+    from service.store import now
+
+    rev = make_key("reviewer")
+    sign_in(client, rev)
+    assert client.get("/console/queue").status_code == 200
+    with db.transaction() as s:
+        key_id = raw_key(rev).split("_")[1]
+        s.get(ApiKey, key_id).revoked_at = now()
+    r = client.get("/console/queue", follow_redirects=False)
+    assert r.status_code == 303 and "/console/login" in r.headers["location"]
+
+
+def test_model_cards_show_the_registry(client, make_key, settings):
+    from triage.artifacts import active_model_id
+
+    sign_in(client, make_key("reviewer"))
+    html = client.get("/console/models").text
+    active = active_model_id(settings.models_dir)
+    assert f'id="model-{active}"' in html and "đang dùng" in html
