@@ -20,6 +20,8 @@ from service.console.session import (
     COOKIE,
     LOGIN_COOKIE,
     ConsoleUser,
+    CsrfFailed,
+    NotForConsole,
     checked_form,
     console_user,
     require_page,
@@ -66,12 +68,13 @@ def _filter_query(params) -> str:
 # --- sign-in ---------------------------------------------------------------------------
 
 @router.get("/login")
-def login_form(request: Request, next: str | None = None, error: str | None = None):
+def login_form(request: Request, next: str | None = None, error: str | None = None,
+               status: int | None = None):
     import secrets
 
     token = secrets.token_urlsafe(24)
     response = page(request, "console/login.html", next=_safe_next(next), login_token=token,
-                    error=error, status=401 if error else 200)
+                    error=error, status=status or (401 if error else 200))
     set_cookie(response, request, LOGIN_COOKIE, token, max_age=1800, path="/console/login")
     return response
 
@@ -80,10 +83,13 @@ def login_form(request: Request, next: str | None = None, error: str | None = No
 def login(request: Request, st=Depends(state), key: str = Form(default=""),
           login_token: str = Form(default=""), next: str = Form(default="/console/queue")):
     if not same_token(login_token, request.cookies.get(LOGIN_COOKIE)):
-        from service.console.session import CsrfFailed
-
         raise CsrfFailed("login form token does not match its cookie")
-    token = sign_in(st.db, key, hours=st.settings.console_session_hours) if key.strip() else None
+    try:
+        token = sign_in(st.db, key, hours=st.settings.console_session_hours) if key.strip() else None
+    except NotForConsole:
+        return login_form(request, next=next, status=403,
+                          error="Khoá này dùng cho việc tiếp nhận phản ánh, không dùng được cho "
+                                "bàn xem xét.")
     if token is None:
         return login_form(request, next=next, error="Khoá truy cập không đúng hoặc đã bị thu hồi.")
     response = RedirectResponse(_safe_next(next), status_code=303)
@@ -94,7 +100,7 @@ def login(request: Request, st=Depends(state), key: str = Form(default=""),
 
 
 @router.post("/logout")
-def logout(request: Request, st=Depends(state), checked=Depends(checked_form("feedback:read"))):
+def logout(request: Request, st=Depends(state), checked=Depends(checked_form(None))):
     sign_out(st.db, request.cookies.get(COOKIE, ""))
     response = RedirectResponse("/console/login", status_code=303)
     response.delete_cookie(COOKIE, path="/console")
@@ -200,7 +206,9 @@ def item_page(feedback_id: str, request: Request, st=Depends(state),
               user: ConsoleUser = Depends(require_page("feedback:read"))):
     """Opening an item that awaits review claims it (the API's 15-minute lease) when the
     reviewer may review and nobody else holds it; otherwise it opens read-only with the
-    reason. A reviewed item is not reopened by looking at it: "Xem xét lại" claims it."""
+    reason. A reviewed item is not reopened by looking at it: "Xem xét lại" claims it.
+    A GET that claims is safe from other sites: the session cookie is SameSite=Strict, so a
+    link or image elsewhere arrives without a session and only reaches the login page."""
     notice = None
     with st.db.read() as s:
         held = item_in_scope_or_raise(s, feedback_id, user.caller)
@@ -277,6 +285,8 @@ def review_item(feedback_id: str, request: Request, st=Depends(state),
             return error_page(request, exc, user=user)
         return _item_page(request, st, user, feedback_id, error=f"{message_for(exc)} ({exc.detail})",
                           posted=codes, status=exc.status)
+    skipped = form.get("skip") or ""  # items skipped on the way stay skipped
+    query = "&".join(p for p in (query, urlencode({"skip": skipped}) if skipped else "") if p)
     return RedirectResponse("/console/next" + (f"?{query}" if query else ""), status_code=303)
 
 

@@ -33,6 +33,13 @@ ROLES = {"intake": "tiếp nhận", "reviewer": "người xem xét", "supervisor
          "admin": "quản trị"}
 LEVEL_CLASS = {"khẩn cấp": "p-urgent", "cao": "p-high", "trung bình": "p-mid", "thấp": "p-low"}
 
+def _locality(code: str | None) -> str:
+    from service.localities import locality_name
+
+    return locality_name(code) or code or "—"
+
+
+TEMPLATES.env.filters["locality"] = _locality
 TEMPLATES.env.globals.update(CHANNELS=CHANNELS, TRACKS=TRACKS, STATUSES=STATUSES, ROLES=ROLES,
                              LEVEL_CLASS=LEVEL_CLASS)
 

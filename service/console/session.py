@@ -50,13 +50,23 @@ class ConsoleUser:
         return allowed(self.caller.role, permission)
 
 
+CONSOLE_PERMISSION = "feedback:read"  # intake keys have no page here
+
+
+class NotForConsole(Forbidden):
+    code, title = "not_for_console", "This key's role has no console pages"
+
+
 def sign_in(db: Database, key: str, *, hours: float) -> str | None:
-    """A new session token for a valid, unrevoked key; None otherwise."""
+    """A new session token for a valid, unrevoked key; None otherwise. A key whose role
+    cannot read items (intake) is refused with :class:`NotForConsole`."""
     token = secrets.token_urlsafe(32)
     with db.transaction() as s:
         row = api_key_by_hash(s, hash_key(key.strip()))
         if row is None:
             return None
+        if not allowed(Role(row.role), CONSOLE_PERMISSION):
+            raise NotForConsole(f"role {row.role}")
         delete_expired_console_sessions(s)
         t = now()
         s.add(ConsoleSession(token_hash=hash_key(token), key_id=row.id,
@@ -97,9 +107,12 @@ def same_token(a: str | None, b: str | None) -> bool:
     return bool(a) and bool(b) and hmac.compare_digest(a.encode(), b.encode())
 
 
-def checked_form(permission: str):
-    """The posted form, after the CSRF token in it matched the session's (403 otherwise)."""
-    async def check(request: Request, user: ConsoleUser = Depends(require_page(permission))
+def checked_form(permission: str | None):
+    """The posted form, after the CSRF token in it matched the session's (403 otherwise);
+    ``permission`` None needs only a session (logout)."""
+    needs = require_page(permission) if permission else console_user
+
+    async def check(request: Request, user: ConsoleUser = Depends(needs)
                     ) -> tuple[ConsoleUser, FormData]:
         form = await request.form()
         if not same_token(form.get("csrf_token"), user.csrf_token):

@@ -105,6 +105,7 @@ def test_claim_review_next_in_a_real_browser(live):
     sync_playwright = _browser_or_skip()
     base, settings = live
     intake, reviewer = _key(settings, "intake"), _key(settings, "reviewer")
+    supervisor = _key(settings, "supervisor")
     api = httpx.Client(base_url=base, timeout=30)
     posted = {}
     for text, extra in ((BRIBE, {"channel": "don_thu"}),
@@ -184,6 +185,12 @@ def test_claim_review_next_in_a_real_browser(live):
         page.keyboard.press("?")
         assert page.locator("#help").is_visible() and "phím tắt" in page.inner_text("#help").lower()
         page.screenshot(path=str(shots / "next.png"), full_page=True)
+        page.keyboard.press("Escape")
+        assert page.locator("#help").is_hidden()
+        page.keyboard.press("f")  # forward: type where to, Enter sends it, the next one opens
+        page.keyboard.type("Ủy ban Kiểm tra Đảng ủy phường")
+        page.keyboard.press("Enter")
+        page.wait_for_url(lambda u: _item_id(u) != third_id)
 
         # the duplicate pair side by side, the differences marked word by word
         page.goto(f"{base}/console/items/{resent['id']}")
@@ -193,6 +200,17 @@ def test_claim_review_next_in_a_real_browser(live):
         assert "Mong Mat tran" in page.inner_text("#cluster .diff del")  # only in the resent text
         assert page.locator("#cluster .diff ins").count() == 0  # the rest is the same case
         page.screenshot(path=str(shots / "cluster.png"), full_page=True)
+
+        # sign out, then a supervisor sees the agreement with the decision just made
+        page.click("text=Đăng xuất")
+        page.wait_for_url("**/console/login")
+        page.goto(f"{base}/console/stats")
+        assert "/console/login" in page.url
+        page.fill("#key", supervisor)
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/console/stats")
+        assert page.locator("#stats tr[data-code='TN04'] td").nth(5).inner_text() == "1"
+        page.screenshot(path=str(shots / "stats.png"), full_page=True)
         browser.close()
     print(f"\nconsole screenshot: {shot}")
 
@@ -204,7 +222,9 @@ def test_claim_review_next_in_a_real_browser(live):
         review = s.scalars(select(Review).where(Review.feedback_id == first["id"])).one()
         assert "TN04" in review.codes and (first_code in review.removed) == was_checked
         assert s.get(Feedback, second_id).status == "new"  # skipped: given back
-        assert s.get(Feedback, third_id).status == "in_review"
+        forwarded = s.get(Feedback, third_id)
+        assert forwarded.status == "forwarded"
+        assert forwarded.forwarded_to == "Ủy ban Kiểm tra Đảng ủy phường"
     db.dispose()
     via_api = api.get(f"/api/v1/feedback/{first['id']}",
                       headers={"Authorization": f"Bearer {reviewer}"}).json()
