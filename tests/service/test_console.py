@@ -332,3 +332,17 @@ def test_model_cards_show_the_registry(client, make_key, settings):
     html = client.get("/console/models").text
     active = active_model_id(settings.models_dir)
     assert f'id="model-{active}"' in html and "đang dùng" in html
+
+
+def test_pages_load_only_our_own_static_files(client, make_key):
+    from pathlib import Path
+
+    sign_in(client, make_key("reviewer"))
+    html = client.get("/console/queue").text
+    refs = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert refs and all(r.startswith("/") and not r.startswith("//") for r in refs), refs
+    for asset in ("/static/console/console.js", "/static/console/console.css"):
+        assert client.get(asset).status_code == 200
+    templates = Path(__file__).resolve().parents[2] / "service" / "templates" / "console"
+    for t in templates.glob("*.html"):
+        assert not re.search(r'(?:src|href)="(?:https?:)?//', t.read_text(encoding="utf-8")), t
