@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup model run test bench clean
+.PHONY: setup model run test bench clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,18 @@ run: model
 	$(BIN)/triage create-key --role admin --if-none
 	$(BIN)/triage serve --host 127.0.0.1 --port 8000
 
-test: setup
+# The console's browser test drives Debian's Chromium through Playwright (Playwright's own
+# browser download is not available): install the package when it is missing and apt can run.
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@if [ ! -x $(CHROMIUM) ] && command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  echo "installing chromium for the console's browser test"; \
+	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1 || \
+	   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)) || \
+	  echo "could not install chromium: the browser test will say why it cannot run"; \
+	fi
+
+test: setup browser
 	$(BIN)/python -m pytest -q
 
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test

@@ -39,3 +39,24 @@ def normalize_locality(code: str | None) -> str | None:
         return f"{wards[ward]}.{ward}"
     raise InvalidLocality(f"{code!r} is not a province (2 digits) or commune/ward (5 digits) code "
                           "of the 2025 administrative map")
+
+
+@lru_cache(maxsize=1)
+def _names() -> dict[str, str]:
+    import vietnam_provinces as vp
+
+    provinces = {f"{int(p.code.value):02d}": p.name for p in vp.Province.iter_all()}
+    names = dict(provinces)
+    for w in vp.Ward.iter_all():
+        pc = f"{int(w.province_code.value):02d}"
+        names[f"{pc}.{int(w.code.value):05d}"] = f"{w.name}, {provinces.get(pc, pc)}"
+    return names
+
+
+def locality_name(code: str | None) -> str | None:
+    """The official name of a stored locality code, for people to read.
+
+    >>> locality_name("01.00070")
+    'Phường Hoàn Kiếm, Thành phố Hà Nội'
+    """
+    return _names().get(code) if code else None

@@ -129,3 +129,17 @@ class DedupSignature(Base):
     feedback_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     signature: Mapped[dict] = mapped_column(JSON)
     cluster: Mapped[str] = mapped_column(String(40), index=True)
+
+
+class ConsoleSession(Base):
+    """A signed-in reviewer console: the browser holds a random token, the row holds only its
+    sha256, the key it stands for and the CSRF token its forms must echo. Logout or an
+    expired row ends it for every process at once."""
+
+    __tablename__ = "console_session"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_id: Mapped[str] = mapped_column(ForeignKey("api_key.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

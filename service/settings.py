@@ -29,3 +29,5 @@ class Settings(BaseSettings):
                                  "promoted (or rolled back) model")
     host: str = Field(default="127.0.0.1", description="address `triage serve` listens on")
     port: int = Field(default=8000, description="port `triage serve` listens on")
+    console_session_hours: float = Field(
+        default=8.0, description="how long a reviewer console sign-in lasts (one working day)")

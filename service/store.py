@@ -85,3 +85,24 @@ def audit_events(session: Session, *, feedback_id: str | None, limit: int, offse
     if feedback_id:
         q = q.where(AuditEvent.feedback_id == feedback_id)
     return list(session.scalars(q.order_by(AuditEvent.id.desc()).limit(limit).offset(offset)))
+
+
+def console_session_by_hash(session: Session, token_hash: str):
+    """The unexpired console session with this token hash, with its (unrevoked) key."""
+    from service.models import ConsoleSession
+
+    row = session.scalar(select(ConsoleSession).where(ConsoleSession.token_hash == token_hash,
+                                                      ConsoleSession.expires_at > now()))
+    if row is None:
+        return None, None
+    key = session.scalar(select(ApiKey).where(ApiKey.id == row.key_id,
+                                              ApiKey.revoked_at.is_(None)))
+    return (row, key) if key is not None else (None, None)
+
+
+def delete_expired_console_sessions(session: Session) -> None:
+    from sqlalchemy import delete
+
+    from service.models import ConsoleSession
+
+    session.execute(delete(ConsoleSession).where(ConsoleSession.expires_at <= now()))
