@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from service.api import feedback, review
+from service.api import feedback, reports, review
 from service.db import Database
 from service.errors import add_exception_handlers, problem
 from service.security import IdentityCipher
@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     add_exception_handlers(app)
     app.include_router(feedback.router)
     app.include_router(review.router)
+    app.include_router(reports.router)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz():

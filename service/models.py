@@ -26,7 +26,7 @@ class Feedback(Base):
     channel: Mapped[str | None] = mapped_column(String(32))
     locality: Mapped[str | None] = mapped_column(String(32), index=True)
     district: Mapped[str | None] = mapped_column(String(200))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     external_ref: Mapped[str | None] = mapped_column(String(128))
     idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
@@ -48,7 +48,7 @@ class Feedback(Base):
     final_codes: Mapped[list | None] = mapped_column(JSON)
     outcome: Mapped[str | None] = mapped_column(Text)
     forwarded_to: Mapped[str | None] = mapped_column(String(200))
-    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class Review(Base):

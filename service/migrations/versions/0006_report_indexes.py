@@ -1,0 +1,22 @@
+"""indexes for the periodic report: received_at (the period of every count) and
+reviewed_at (items closed in the period)
+
+Revision ID: 0006
+Revises: 0003
+"""
+from alembic import op
+
+revision = '0006'
+down_revision = '0003'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_index('ix_feedback_received_at', 'feedback', ['received_at'])
+    op.create_index('ix_feedback_reviewed_at', 'feedback', ['reviewed_at'])
+
+
+def downgrade() -> None:
+    op.drop_index('ix_feedback_reviewed_at', table_name='feedback')
+    op.drop_index('ix_feedback_received_at', table_name='feedback')
