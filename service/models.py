@@ -45,10 +45,14 @@ class Feedback(Base):
     due_at: Mapped[date | None] = mapped_column(Date, index=True)
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claim_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    final_codes: Mapped[list | None] = mapped_column(JSON)
+    final_codes: Mapped[list | None] = mapped_column(JSON(none_as_null=True))  # SQL NULL until reviewed
     outcome: Mapped[str | None] = mapped_column(Text)
     forwarded_to: Mapped[str | None] = mapped_column(String(200))
-    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    # Items closed in a period (status forwarded/closed, reviewed_at in range): the
+    # periodic report. Not reviewed_at alone: SQLite would pick it for IS NULL.
+    __table_args__ = (Index("ix_feedback_status_reviewed_at", "status", "reviewed_at"),)
 
 
 class Review(Base):

@@ -25,7 +25,18 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import and_, case, distinct, extract, func, literal, or_, select, union_all
+from sqlalchemy import (
+    and_,
+    case,
+    distinct,
+    extract,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from service.localities import locality_name
@@ -67,6 +78,11 @@ def build_report(session: Session, taxonomy: Taxonomy, period: Period, *,
     today = local_date(now)
     start, end = period.bounds_utc()
     dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        # These aggregations take well under a second; PostgreSQL guesses 100 rows for each
+        # json_array_elements_text call, and the inflated cost would make it spend seconds
+        # compiling them (JIT). Local to this transaction.
+        session.execute(text("SET LOCAL jit = off"))
     F = Feedback
     scope = _subtree(F.locality, locality)
     where = [F.received_at >= start, F.received_at < end, *scope]
@@ -89,12 +105,19 @@ def build_report(session: Session, taxonomy: Taxonomy, period: Period, *,
         "codes_basis": basis,
         "by_group": groups,
         "by_code": codes,
-        "first_review": _first_review(session, where, dialect),
+        "first_review": _first_review(session, where, dialect, cube["count"]["reviewed"]),
         "overdue": _overdue(session, where, today, cube, options.overdue_listed),
         "duplicates": _clusters(session, where, cube, options.largest_clusters),
         "definitions": DEFINITIONS,
     }
     return report
+
+
+def _reviewed():
+    """Reviewed items: the review flow sets final_codes (never empty) with reviewed_at. The
+    test is on final_codes, which has no index, so that no planner is tempted to search an
+    index for the unreviewed majority instead of the period's range of received_at."""
+    return Feedback.final_codes.is_not(None)
 
 
 def _subtree(column, code: str | None) -> list:
@@ -116,7 +139,7 @@ def _cube(session: Session, where: list, today: date) -> dict[str, Counter]:
     rows = session.execute(
         select(F.status, F.channel, F.track, F.priority_level, func.count(),
                func.sum(case((_overdue_condition(today), one), else_=0)),
-               func.sum(case((F.reviewed_at.is_not(None), one), else_=0)),
+               func.sum(case((_reviewed(), one), else_=0)),
                func.sum(case((F.duplicate_of.is_not(None), one), else_=0)))
         .where(*where).group_by(F.status, F.channel, F.track, F.priority_level)).all()
     out = defaultdict(Counter)
@@ -197,11 +220,11 @@ def _code_rows(where: list, dialect: str):
     elems = unnest(F.final_codes).table_valued("value", joins_implicitly=True).alias("fc")
     reviewed = (select(F.id.label("fid"), elems.c.value.label("code"),
                        literal("reviewed").label("basis"))
-                .select_from(F, elems).where(*where, F.reviewed_at.is_not(None)))
+                .select_from(F, elems).where(*where, _reviewed()))
     suggested = (select(F.id.label("fid"), Suggestion.code.label("code"),
                         literal("suggested").label("basis"))
                  .join(Suggestion, Suggestion.feedback_id == F.id)
-                 .where(*where, F.reviewed_at.is_(None), Suggestion.suggested.is_(True)))
+                 .where(*where, ~_reviewed(), Suggestion.suggested.is_(True)))
     return union_all(reviewed, suggested).subquery("coded")
 
 
@@ -212,19 +235,29 @@ def _codes(session: Session, taxonomy: Taxonomy, where: list, dialect: str):
             select(coded.c.code, coded.c.basis, func.count(distinct(coded.c.fid)))
             .group_by(coded.c.code, coded.c.basis)):
         per_code[code][basis] = n
-    # The group of a code comes from the taxonomy (a CASE over its codes); an item with two
-    # codes of one group counts once in the group. The CASE sits in a subquery so that
-    # PostgreSQL sees one expression in SELECT and GROUP BY.
+    # Items per group and per basis in one more pass: the group of each code comes from the
+    # taxonomy (a small table of literal rows, joined), each item becomes one row with a 0/1
+    # column per group (an item with two codes of one group counts once), the columns are
+    # summed.
     group_of = {c: cat.group for c, cat in taxonomy.categories.items()}
-    grouped = select(case(group_of, value=coded.c.code, else_=literal(UNKNOWN_GROUP)).label("grp"),
-                     coded.c.basis, coded.c.fid).subquery("grouped")
+    names = [g.code for g in taxonomy.groups] + [UNKNOWN_GROUP]
+    taxo = union_all(*[select(literal(c).label("code"), literal(g).label("grp"))
+                       for c, g in group_of.items()]).cte("taxo")
+    grp = func.coalesce(taxo.c.grp, UNKNOWN_GROUP)
+    per_item = (select(coded.c.basis, *[func.max(case((grp == g, 1), else_=0)).label(f"g{i}")
+                                        for i, g in enumerate(names)])
+                .select_from(coded.outerjoin(taxo, taxo.c.code == coded.c.code))
+                .group_by(coded.c.fid, coded.c.basis).subquery("per_item"))
     per_group: dict[str, Counter] = defaultdict(Counter)
-    for grp, basis, n in session.execute(
-            select(grouped.c.grp, grouped.c.basis, func.count(distinct(grouped.c.fid)))
-            .group_by(grouped.c.grp, grouped.c.basis)):
-        per_group[grp][basis] = n
-    items = dict(session.execute(select(coded.c.basis, func.count(distinct(coded.c.fid)))
-                                 .group_by(coded.c.basis)).all())
+    items: dict[str, int] = {}
+    for basis, n, *flags in session.execute(
+            select(per_item.c.basis, func.count(),
+                   *[func.sum(per_item.c[f"g{i}"]) for i in range(len(names))])
+            .group_by(per_item.c.basis)):
+        items[basis] = n
+        for g, k in zip(names, flags, strict=True):
+            if k:
+                per_group[g][basis] = int(k)
 
     def row(counter: Counter) -> dict:
         return {"items": counter["reviewed"] + counter["suggested"],
@@ -236,11 +269,10 @@ def _codes(session: Session, taxonomy: Taxonomy, where: list, dialect: str):
               **row(per_code[c])}
              for c in sorted(per_code, key=lambda c: (-sum(per_code[c].values()),
                                                       order.get(c, len(order)), c))]
-    names = {g.code: g.name for g in taxonomy.groups}
     groups = [{"group": g.code, "name": g.name, **row(per_group.get(g.code, Counter()))}
               for g in taxonomy.groups]
     if UNKNOWN_GROUP in per_group:
-        groups.append({"group": UNKNOWN_GROUP, "name": names.get(UNKNOWN_GROUP),
+        groups.append({"group": UNKNOWN_GROUP, "name": None,
                        **row(per_group[UNKNOWN_GROUP])})
     basis = {"reviewed": items.get("reviewed", 0), "suggested": items.get("suggested", 0)}
     return codes, groups, basis
@@ -252,15 +284,14 @@ def _seconds_between(dialect: str, later, earlier):
     return (func.julianday(later) - func.julianday(earlier)) * 86400.0
 
 
-def _first_review(session: Session, where: list, dialect: str) -> dict:
+def _first_review(session: Session, where: list, dialect: str, n: int) -> dict:
     """Median hours from receipt to the first review, picked by the database with ORDER BY
     and OFFSET (the middle one or two values), so no list of durations leaves it."""
     F = Feedback
     first_at = (select(func.min(Review.at)).where(Review.feedback_id == F.id)
                 .correlate(F).scalar_subquery())
     seconds = _seconds_between(dialect, first_at, F.received_at)
-    reviewed = [*where, F.reviewed_at.is_not(None)]
-    n = session.scalar(select(func.count()).select_from(F).where(*reviewed)) or 0
+    reviewed = [*where, _reviewed()]
     median = None
     if n:
         middle = session.scalars(select(seconds.label("s")).where(*reviewed)
@@ -290,18 +321,19 @@ def _overdue(session: Session, where: list, today: date, cube: dict[str, Counter
 
 
 def _clusters(session: Session, where: list, cube: dict[str, Counter], largest: int) -> dict:
+    """One pass: clusters with more than one item, the largest first, with the number of
+    such clusters and of their items as window totals over the same grouping."""
     F = Feedback
-    size = func.count().label("size")
-    clusters = (select(F.cluster.label("cluster"), size,
-                       func.count(distinct(F.channel)).label("channels"),
-                       func.min(F.received_at).label("first"),
-                       func.max(F.received_at).label("last"))
-                .where(*where, F.cluster.is_not(None)).group_by(F.cluster)
-                .having(func.count() > 1))
-    sub = clusters.subquery()
-    n_clusters, n_items = session.execute(
-        select(func.count(), func.coalesce(func.sum(sub.c.size), 0))).one()
-    top = session.execute(clusters.order_by(size.desc(), F.cluster).limit(largest)).all()
+    grouped = (select(F.cluster.label("cluster"), func.count().label("size"),
+                      func.count(distinct(F.channel)).label("channels"),
+                      func.min(F.received_at).label("first"),
+                      func.max(F.received_at).label("last"))
+               .where(*where, F.cluster.is_not(None)).group_by(F.cluster)
+               .having(func.count() > 1)).subquery("multi")
+    top = session.execute(
+        select(grouped, func.count().over().label("n_clusters"),
+               func.sum(grouped.c.size).over().label("n_items"))
+        .order_by(grouped.c.size.desc(), grouped.c.cluster).limit(largest)).all()
     channels: dict[str, list[str]] = defaultdict(list)
     if top:
         for cluster, channel in session.execute(
@@ -310,8 +342,8 @@ def _clusters(session: Session, where: list, cube: dict[str, Counter], largest: 
                 .order_by(F.cluster, F.channel)):
             channels[cluster].append(channel)
     return {
-        "clusters": n_clusters,
-        "items_in_clusters": int(n_items),
+        "clusters": top[0].n_clusters if top else 0,
+        "items_in_clusters": int(top[0].n_items) if top else 0,
         "items_linked": cube["count"]["linked"],
         "largest": [{"cluster": t.cluster, "size": t.size, "distinct_channels": t.channels,
                      "channels": channels.get(t.cluster, []),
