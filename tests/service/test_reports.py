@@ -416,3 +416,21 @@ def test_period_parsing():
     for bad in ("2026-Q0", "2026-H0", "2026-00", "2026Q3", "Q3-2026", "2101"):
         with pytest.raises(InvalidPeriod):
             parse_period(bad)
+
+
+def test_times_without_an_offset_are_vietnam_time(client, make_key):
+    """23:30 on the quarter's last day, written without an offset by a Vietnamese office,
+    belongs to that quarter (read as UTC it would be 06:30 the next morning in Vietnam)."""
+    intake, sup = make_key("intake"), make_key("supervisor")
+    late = datetime.combine(Q_LAST, time(23, 30)).isoformat()   # no offset
+    early = datetime.combine(Q_FIRST, time(0, 10)).isoformat()  # 17:10 UTC the day before
+    for received_at in (late, early):
+        r = client.post("/api/v1/feedback", headers=intake,
+                        json={"text": ROAD_FUND, "locality": "82", "received_at": received_at})
+        assert r.status_code == 201, r.text
+        stored = _utc(r.json()["received_at"])
+        assert stored == datetime.fromisoformat(received_at).replace(tzinfo=VN)
+    report = client.get(f"/api/v1/reports?period={Q}", headers=sup).json()
+    assert report["total"] == 2
+    nxt = _label(Q_LAST + timedelta(days=1))
+    assert client.get(f"/api/v1/reports?period={nxt}", headers=sup).json()["total"] == 0
