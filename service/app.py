@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from service.api import feedback, learning, review
+from service.api import feedback, learning, reports, review
 from service.console import add_console
 from service.db import Database
 from service.errors import add_exception_handlers, problem
@@ -122,6 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(feedback.router)
     app.include_router(review.router)
     app.include_router(learning.router)
+    app.include_router(reports.router)
     add_console(app)
 
     @app.get("/healthz", include_in_schema=False)

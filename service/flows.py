@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import secrets
 import uuid
+from datetime import UTC, datetime
 
 from sqlalchemy import insert
 
@@ -19,6 +20,7 @@ from service.dedup_store import SqlKeyStore
 from service.errors import EmptyText, NotFound, TooLarge, ValidationFailed
 from service.localities import normalize_locality
 from service.models import Feedback, SubmitterIdentity, Suggestion
+from service.periods import VIETNAM, local_date
 from service.schemas import FeedbackCreate
 from service.security import IdentityCipher
 from service.store import audit, feedback_by_idempotency_key, now, untriaged_ids
@@ -50,7 +52,8 @@ def intake(db: Database, triager: Triager | None, cipher: IdentityCipher, payloa
         item = Feedback(
             id=uuid.uuid4().hex, tracking_code=_tracking_code(), text_raw=payload.text,
             channel=payload.channel.value if payload.channel else None,
-            locality=locality, district=payload.district, received_at=payload.received_at or now(),
+            locality=locality, district=payload.district,
+            received_at=received_utc(payload.received_at) if payload.received_at else now(),
             created_at=now(), external_ref=payload.external_ref,
             idempotency_key=idempotency_key, status="untriaged", version=1)
         s.add(item)
@@ -91,7 +94,7 @@ def triage_item(db: Database, triager: Triager, feedback_id: str) -> None:
         item.similarity = result.duplicate.similarity if result.duplicate else None
         item.cluster = result.cluster
         item.track = item.track or guess_track(item.text_raw).value
-        item.due_at = due_date(_as_date(item.received_at), Track(item.track), triager.taxonomy,
+        item.due_at = due_date(local_date(item.received_at), Track(item.track), triager.taxonomy,
                                holidays=vietnam_holidays())
         item.status = "new"
         item.version += 1
@@ -106,8 +109,11 @@ def triage_item(db: Database, triager: Triager, feedback_id: str) -> None:
               detail={"suggested": result.suggested, "duplicate_of": item.duplicate_of})
 
 
-def _as_date(dt):
-    return dt.date() if hasattr(dt, "date") else dt
+def received_utc(moment: datetime) -> datetime:
+    """Received-at in UTC, so that both backends store the same instant (SQLite keeps no
+    offset) and period reports compare like with like; a time without an offset is the
+    local time of the Vietnamese office that received the item."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=VIETNAM)).astimezone(UTC)
 
 
 _HOLIDAYS = None

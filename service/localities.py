@@ -45,18 +45,17 @@ def normalize_locality(code: str | None) -> str | None:
 def _names() -> dict[str, str]:
     import vietnam_provinces as vp
 
-    provinces = {f"{int(p.code.value):02d}": p.name for p in vp.Province.iter_all()}
-    names = dict(provinces)
-    for w in vp.Ward.iter_all():
-        pc = f"{int(w.province_code.value):02d}"
-        names[f"{pc}.{int(w.code.value):05d}"] = f"{w.name}, {provinces.get(pc, pc)}"
+    names = {f"{int(p.code.value):02d}": p.name for p in vp.Province.iter_all()}
+    names.update({f"{int(w.province_code.value):02d}.{int(w.code.value):05d}": w.name
+                  for w in vp.Ward.iter_all()})
     return names
 
 
-def locality_name(code: str | None) -> str | None:
-    """The official name of a stored locality code, for people to read.
-
-    >>> locality_name("01.00070")
-    'Phường Hoàn Kiếm, Thành phố Hà Nội'
-    """
+def locality_name(code: str | None, *, with_province: bool = False) -> str | None:
+    """The official name of a stored locality code, for people to read: '01' → 'Thành phố
+    Hà Nội', '01.00070' → 'Phường Hoàn Kiếm' (with ``with_province``: 'Phường Hoàn Kiếm,
+    Thành phố Hà Nội'); None when unknown."""
+    if code and with_province and "." in code:
+        ward, province = _names().get(code), _names().get(code.split(".")[0])
+        return f"{ward}, {province}" if ward and province else ward
     return _names().get(code) if code else None

@@ -26,7 +26,7 @@ class Feedback(Base):
     channel: Mapped[str | None] = mapped_column(String(32))
     locality: Mapped[str | None] = mapped_column(String(32), index=True)
     district: Mapped[str | None] = mapped_column(String(200))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     external_ref: Mapped[str | None] = mapped_column(String(128))
     idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
@@ -45,12 +45,16 @@ class Feedback(Base):
     due_at: Mapped[date | None] = mapped_column(Date, index=True)
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claim_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    final_codes: Mapped[list | None] = mapped_column(JSON)
+    final_codes: Mapped[list | None] = mapped_column(JSON(none_as_null=True))  # SQL NULL until reviewed
     outcome: Mapped[str | None] = mapped_column(Text)
     forwarded_to: Mapped[str | None] = mapped_column(String(200))
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # How unsure the model was (0 sure … 1 a coin toss): the labelling-session order.
     uncertainty: Mapped[float | None] = mapped_column(Float, index=True)
+
+    # Items closed in a period (status forwarded/closed, reviewed_at in range): the
+    # periodic report. Not reviewed_at alone: SQLite would pick it for IS NULL.
+    __table_args__ = (Index("ix_feedback_status_reviewed_at", "status", "reviewed_at"),)
 
 
 class Review(Base):

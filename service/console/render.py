@@ -36,7 +36,7 @@ LEVEL_CLASS = {"khẩn cấp": "p-urgent", "cao": "p-high", "trung bình": "p-mi
 def _locality(code: str | None) -> str:
     from service.localities import locality_name
 
-    return locality_name(code) or code or "—"
+    return locality_name(code, with_province=True) or code or "—"
 
 
 TEMPLATES.env.filters["locality"] = _locality

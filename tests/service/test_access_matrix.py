@@ -22,6 +22,7 @@ ENDPOINTS = [
     ("GET", "/api/v1/labels/export", None, {"supervisor", "admin"}),
     ("GET", "/api/v1/models", None, {"reviewer", "supervisor", "admin"}),
     ("GET", "/api/v1/models/{model}/stats", None, {"supervisor", "admin"}),
+    ("GET", "/api/v1/reports?period=2026-Q3&locality=00070", None, {"supervisor", "admin"}),
 ]
 # Routes the matrix does not need to walk: the release of a claim and the review are
 # checked in the review-flow tests (they need a claimed item and its version).
@@ -75,9 +76,11 @@ def test_roles(client, make_key, item_id, method, path, body, allowed):
             assert r.status_code == 403 and r.json()["code"] == "forbidden", (role, r.text)
 
 
-@pytest.mark.parametrize("method,path,body,allowed", ENDPOINTS[:2] + ENDPOINTS[5:7])
+@pytest.mark.parametrize("method,path,body,allowed",
+                         ENDPOINTS[:2] + ENDPOINTS[5:7] + [ENDPOINTS[-1]])
 def test_scopes(client, make_key, item_id, method, path, body, allowed):
-    """The item is in Hà Nội (01.00070): a Hà Nội key may act, a TP.HCM (79) key may not."""
+    """The item (and the report's locality) is in Hà Nội (01.00070): a Hà Nội key may act,
+    a TP.HCM (79) key may not."""
     role = "admin"
     path = path.format(id=item_id)
     inside = _call(client, method, path, body, make_key(role, scope="01"))
