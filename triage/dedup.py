@@ -6,12 +6,16 @@ A duplicate is a *link*, never a deletion. For each item:
 1. a :class:`CaseSignature` is computed from the redacted, normalized text: diacritics-free
    syllable shingles (MinHash), the rarest phrases, and the case specifics — people's
    names, offices and places, amounts, dates, plate numbers;
-2. candidate earlier items are found through *keys* (MinHash band keys, specific keys,
+2. candidate earlier items are found through *keys* (MinHash band keys, specific keys —
+   names, bodies, plates, amounts, the official's given name or post with the commune —,
    rare-phrase keys) in a :class:`KeyStore` — a dict here, an indexed SQL table in the
    service, so nothing correctness needs lives only in one process's memory;
-3. each candidate is verified by a finer comparison (weighted wording overlap, containment
-   for a short mention of a long petition, agreement of specifics; a different accused
-   person or a different amount or act counts against), giving a similarity in [0, 1];
+3. each candidate is verified by a finer comparison (wording in diacritics-free form:
+   IDF-weighted bigram overlap, content-word TF-IDF cosine and containment with the
+   model's IDF, containment of one listed matter of voter-meeting notes; agreement of
+   specifics, counted as far as the classifier's code scores say it is the same act; a
+   different accused person or a different amount or act counts against), giving a
+   similarity in [0, 1];
 4. the best candidate above the threshold becomes ``duplicate_of`` and the item joins its
    cluster.
 """
@@ -27,6 +31,7 @@ import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Protocol
 
 import numpy as np
@@ -95,22 +100,26 @@ _UNIT_WORDS = {strip_diacritics(u).split()[-1] for u in
     "cục", "cuc", "chi", "đội", "doi", "đồn", "don", "viện", "vien", "tòa", "toa", "nhân", "nhan"}
 _CAP_RUN_RE = re.compile(rf"(?<![\w])(\w+[ \t]+)?({_CAP}(?:[ \t]+{_CAP}){{1,3}})(?!\w)")
 _TITLE_NAME_RE = re.compile(
-    rf"(?<!\w)(?:ông|bà|anh|chị|cô|chú|bác|thầy|em|cậu|dì|đồng chí|đ/c|ong|ba|chi|co|chu|bac|"
+    rf"(?<!\w)(?:ông|bà|anh|chị|cô|chú|bác|thầy|em|cậu|dì|đồng chí|đ/c|ong|ba|chi|co|chu|bac|a|"
     rf"thay|dong chi|{_alts(['phó chủ tịch', 'chủ tịch', 'bí thư', 'phó bí thư', 'trưởng thôn', 'trưởng ấp', 'trưởng khu', 'kế toán', 'địa chính', 'hiệu trưởng', 'giám đốc', 'trưởng công an', 'trưởng phòng', 'cán bộ', 'bác sĩ', 'bs', 'y tá', 'điều dưỡng', 'giáo viên', 'thầy giáo', 'cô giáo', 'công an', 'thủ quỹ', 'trưởng khoa', 'trưởng trạm', 'kiểm lâm', 'cảnh sát', 'đội trưởng', 'thanh tra', 'đăng kiểm viên', 'tư pháp', 'phó giám đốc', 'trưởng ban'])})"
     rf"(?:[ \t]+(?:{_alts(COMMUNE_UNITS + VILLAGE_UNITS)}|UBND|Ủy ban nhân dân xã|Ủy ban nhân dân))?"
     rf"[ \t]+({_CAP})(?![ \t]*{_CAP})(?!\w)")
+_MIDDLE_MARKED = {"văn", "thị", "đức", "hữu", "minh", "quang", "ngọc", "đình"}
 _LOWER_NAME_RE = re.compile(
     r"(?<!\w)(" + "|".join(sorted(SURNAMES)) + r")\s+(van|thi|duc|huu|minh|quang|ngoc|dinh)"
     r"\s+([^\W\d_]+)(?!\w)")
 
-# Similarity from which an earlier item is linked as the same case. Chosen on the dev half
-# of data/dedup (split by case), precision first: a false link between two different
-# cases of the same kind is worse for reviewers than a missed one.
-DEFAULT_THRESHOLD = 0.6
+# Similarity from which an earlier item is linked as the same case. Chosen, with the
+# TOPIC_* bases and the evidence weights below, on the dev half of data/dedup only
+# (`triage evaluate-dedup --split dev`; split by case), precision first: a false link
+# between two different cases of the same kind is worse for reviewers than a missed one.
+DEFAULT_THRESHOLD = 0.7
 
 NUM_PERM = 24
 BANDS = 8  # 8 bands x 3 rows: bigram-Jaccard 0.5 meets in a band with p ~ 0.66, 0.7 with p ~ 0.96
 RARE_KEYS = 6
+MAX_TERMS = 160       # content syllables kept per signature (the highest-weighted)
+TERM_MIN_IDF = 0.3    # of the largest IDF: below it a syllable is a function word
 _PRIME = (1 << 31) - 1
 _rng = np.random.RandomState(20261201)  # fixed: band keys are stored, so must never change
 _A = _rng.randint(1, _PRIME, size=(NUM_PERM, 1)).astype(np.int64)
@@ -141,6 +150,9 @@ class CaseSignature:
     plates: frozenset[str]
     codes: tuple[tuple[str, float], ...] = ()  # the best-scored codes: what act it is
     minhash: tuple[int, ...] = field(default=(), repr=False)
+    # content syllable -> TF-IDF weight (L2-normalised; the rarest MAX_TERMS only): what the
+    # text is about, in words another citizen would also use
+    terms: dict[str, float] = field(default_factory=dict, repr=False)
 
     @property
     def total(self) -> float:
@@ -155,6 +167,7 @@ class CaseSignature:
                 "names", "names_plain", "accused", "accused_plain", "communes", "villages",
                 "orgs", "roles", "amounts", "dates", "plates")},
             "codes": [list(c) for c in self.codes], "minhash": list(self.minhash),
+            "terms": {t: round(w, 4) for t, w in self.terms.items()},
         }
 
     @classmethod
@@ -164,7 +177,7 @@ class CaseSignature:
             "roles", "amounts", "dates", "plates")}
         return cls(weights=dict(d["weights"]), segments=tuple(frozenset(s) for s in d["segments"]),
                    accented=d["accented"], codes=tuple((c, float(v)) for c, v in d["codes"]),
-                   minhash=tuple(d["minhash"]), **sets)
+                   minhash=tuple(d["minhash"]), terms=dict(d.get("terms", {})), **sets)
 
     def keys(self) -> list[str]:
         """Index keys: MinHash bands, case specifics and the rarest phrases."""
@@ -179,13 +192,20 @@ class CaseSignature:
         keys += [f"p:{p}" for p in self.plates]
         keys += [f"a:{a}" for a in self.amounts if a >= 1_000_000]
         keys += [f"v:{c}|{v}" for c in self.communes for v in self.villages]
+        # another citizen names the same official by given name or post, and the place:
+        # "ông Hùng ... xã Tân Phước", "chủ tịch xã ... Tân Phước"
+        given = {n for n in self.accused_plain if n.startswith("~")}
+        places = self.communes | self.orgs
+        keys += [f"k:{n[1:]}|{p}" for n in given for p in places]
+        keys += [f"r:{r}|{p}" for r in self.roles for p in places]
         rare = heapq.nsmallest(RARE_KEYS, self.weights.items(), key=lambda kv: (-kv[1], kv[0]))
         keys += [f"g:{g}" for g, _ in rare]
         return keys
 
 
 class Idf:
-    """IDF weights of diacritics-free syllable bigrams; unseen bigrams count as rare."""
+    """IDF weights of diacritics-free syllables and syllable bigrams (the model's own, so a
+    word common in feedback weighs little); unseen ones count as rare."""
 
     def __init__(self, table: dict[str, float] | None = None, default: float = 1.0):
         self.table = table or {}
@@ -194,6 +214,22 @@ class Idf:
     def weights(self, grams: Iterable[str]) -> dict[str, float]:
         get, d = self.table.get, self.default
         return {g: get(g, d) for g in grams}
+
+    def terms(self, syllables: Iterable[str], *, limit: int | None = None) -> dict[str, float]:
+        """Sublinear TF-IDF of the content syllables, L2-normalised: function words (IDF
+        under :data:`TERM_MIN_IDF` of the largest) and bare numbers are left out."""
+        get, d = self.table.get, self.default
+        floor = TERM_MIN_IDF * d
+        raw = {}
+        for t, n in Counter(syllables).items():
+            w = get(t, d)
+            if w >= floor and not t.isdigit():
+                raw[t] = (1.0 + math.log(n)) * w
+        limit = limit or MAX_TERMS
+        if len(raw) > limit:
+            raw = dict(heapq.nlargest(limit, raw.items(), key=lambda kv: (kv[1], kv[0])))
+        norm = math.sqrt(sum(v * v for v in raw.values()))
+        return {t: v / norm for t, v in raw.items()} if norm else {}
 
 
 def _minhash(shingles: set[str]) -> tuple[int, ...]:
@@ -229,7 +265,8 @@ _NOT_A_NAME_START = {"trường", "bệnh", "công", "ủy", "ban", "hội", "s�
                      "trung", "cục", "viện", "tòa", "đảng", "mặt", "nhà", "chợ", "quỹ"}
 
 
-def _people(text: str, plain: str, role_spans: list[tuple[int, int, str]]) -> tuple[set[str], set[str]]:
+def _people(text: str, plain: str, role_spans: list[tuple[int, int, str]], *,
+            accented: bool = False) -> tuple[set[str], set[str]]:
     """People's names, lower-cased with marks ("hồ sỹ lâm", "~lâm" for the given name), and
     which of them stand next to a post (the accused, rather than the writer or a witness)."""
     names: set[str] = set()
@@ -250,7 +287,9 @@ def _people(text: str, plain: str, role_spans: list[tuple[int, int, str]]) -> tu
         if before in _UNIT_WORDS:
             continue  # "xã Cẩm Xuyên", "Công ty Phát Đạt": a place or a body
         raw = m.group(2).split()
-        if all(len(w) > 1 and w.isupper() for w in raw):
+        while len(raw) > 1 and len(raw[-1]) > 1 and raw[-1].isupper():
+            raw.pop()  # "Ngô Quyền HP": a trailing abbreviation is not part of a name
+        if all(len(w) > 1 and w.isupper() for w in raw) or len(raw) < 2:
             continue  # an all-caps heading, not a name
         parts = [w.lower() for w in raw]
         if parts[0] in _NOT_A_NAME_START:
@@ -263,12 +302,15 @@ def _people(text: str, plain: str, role_spans: list[tuple[int, int, str]]) -> tu
                 accused |= found
     for m in _TITLE_NAME_RE.finditer(text):
         given = m.group(1).lower()
-        if strip_diacritics(given) not in _UNIT_WORDS:
+        if not (len(given) > 1 and m.group(1).isupper()) and strip_diacritics(given) not in _UNIT_WORDS:
             names.add("~" + given)
             if near_post(m.start(), m.end()):
                 accused.add("~" + given)
     if not names:  # lower-case text: surname + common middle name
         for m in _LOWER_NAME_RE.finditer(plain):
+            if (accented and len(text) == len(plain)
+                    and text[m.start(2):m.end(2)].lower() not in _MIDDLE_MARKED):
+                continue  # "lại thì bị" is not "Lại Thị Bi": with marks, the middle must be one
             found = {" ".join(m.groups()), "~" + m.group(3)}
             names |= found
             if near_post(m.start(), m.end()):
@@ -293,7 +335,7 @@ def _segments(text: str) -> tuple[frozenset[str], ...]:
     out = []
     for part in parts:
         syl = _SYL_RE.findall(strip_diacritics(part.lower()))
-        grams = frozenset(f"{a} {b}" for a, b in zip(syl, syl[1:]))
+        grams = frozenset(f"{a} {b}" for a, b in pairwise(syl))
         if len(grams) >= 8:
             out.append(grams)
     return tuple(out) if len(out) >= 2 else ()
@@ -324,7 +366,7 @@ def case_signature(redacted_text: str, *, codes: Iterable[tuple[str, float]] = (
     the caller has them already."""
     plain = plain if plain is not None else strip_diacritics(redacted_text.lower())
     syl = syllables if syllables is not None else _SYL_RE.findall(plain)
-    grams = {f"{a} {b}" for a, b in zip(syl, syl[1:])}
+    grams = {f"{a} {b}" for a, b in pairwise(syl)}
     idf = idf or Idf()
     role_spans = [(m.start(), m.end(), m.group(1)) for m in _ROLE_RE.finditer(plain)]
     roles = {r for _, _, r in role_spans}
@@ -353,7 +395,9 @@ def case_signature(redacted_text: str, *, codes: Iterable[tuple[str, float]] = (
     dates = {f"{int(d)}/{int(mo)}" for d, mo, _ in _DATE_RE.findall(plain)
              if 1 <= int(d) <= 31 and 1 <= int(mo) <= 12}
     plates = {"".join(m) for m in _PLATE_RE.findall(plain)}
-    people, accused = _people(redacted_text, plain, role_spans)
+    if accented is None:
+        accented = diacritic_ratio(redacted_text) >= 0.03
+    people, accused = _people(redacted_text, plain, role_spans, accented=accented)
     for name in person_places:
         full = name.lower().split()
         found = {" ".join(full), "~" + full[-1]}
@@ -362,13 +406,13 @@ def case_signature(redacted_text: str, *, codes: Iterable[tuple[str, float]] = (
     segments = _segments(redacted_text)
     roles = {r for r in roles if r != "can bo"}
     return CaseSignature(
-        weights=idf.weights(grams), segments=segments, accented=(accented if accented is not None
-                                               else diacritic_ratio(redacted_text) >= 0.03),
+        weights=idf.weights(grams), segments=segments, accented=accented,
         names=frozenset(people), names_plain=frozenset(strip_diacritics(n) for n in people),
         accused=frozenset(accused), accused_plain=frozenset(strip_diacritics(n) for n in accused),
         communes=frozenset(communes), villages=frozenset(villages), orgs=frozenset(orgs),
         roles=frozenset(roles), amounts=frozenset(amounts), dates=frozenset(dates),
         plates=frozenset(plates), codes=tuple((c, float(v)) for c, v in codes), minhash=_minhash(grams or set(syl)),
+        terms=idf.terms(syl),
     )
 
 
@@ -395,6 +439,13 @@ SAME_ACCUSED, SAME_PERSON, OTHER_ACCUSED = 0.35, 0.15, 0.40
 SAME_ORG, SAME_COMMUNE, SAME_VILLAGE, OTHER_COMMUNE, OTHER_VILLAGE = 0.15, 0.10, 0.05, 0.30, 0.15
 SAME_AMOUNT, OTHER_AMOUNT, SAME_DATE, SAME_PLATE, OTHER_PLATE = 0.10, 0.05, 0.05, 0.30, 0.35
 OTHER_ROLE, OTHER_ACT, OTHER_ACT_BELOW = 0.15, 0.20, 0.25
+SAME_ROLE, SAME_GIVEN_NAME = 0.1, 0.0
+ACT_SAME, ACT_OTHER = 0.5, 0.25   # act cosine under which the acts differ / clearly differ
+ACT_UNKNOWN = 0.5                 # act of a matter listed among others (not scored alone)
+TOPIC_COSINE = 0.3                # term cosine of two reports of the same kind, not case
+TOPIC_CONTAINMENT = 0.6           # term containment of the same
+LISTED_MATTER = 0.6               # containment from which a listed matter is "about" it
+MIN_SEGMENT_TERMS = 10
 
 
 def _cosine(da: dict[str, float], db: dict[str, float]) -> float:
@@ -424,23 +475,72 @@ def _places_meet(a: frozenset[str], b: frozenset[str]) -> bool:
     return False
 
 
+def term_cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    """Cosine of two L2-normalised term vectors."""
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(v * b[t] for t, v in a.items() if t in b)
+
+
+def term_containment(x: dict[str, float], y: dict[str, float]) -> float:
+    """Share of ``x``'s term mass that ``y`` also has: a summary or a mention is contained
+    in the petition it retells."""
+    total = sum(v * v for v in x.values())
+    return sum(v * v for t, v in x.items() if t in y) / total if total else 0.0
+
+
+def segment_containment_terms(a: CaseSignature, b: CaseSignature) -> float:
+    """The best containment of one matter of a list (voter-meeting notes, a hotline log)
+    in the other text: a one-line mention is compared with its own line only."""
+    best = 0.0
+    for x, y in ((a, b), (b, a)):
+        for seg in x.segments:
+            syl = {w for g in seg for w in g.split()}
+            sub = {t: v for t, v in x.terms.items() if t in syl}
+            if len(sub) >= MIN_SEGMENT_TERMS:
+                best = max(best, term_containment(sub, y.terms))
+    return best
+
+
+def _above(x: float, base: float) -> float:
+    """``x`` rescaled so that ``base`` (what any two reports of the same kind reach) is 0."""
+    return max(0.0, (x - base) / (1.0 - base))
+
+
+def wording(a: CaseSignature, b: CaseSignature) -> tuple[float, float]:
+    """(wording similarity in [0, 1], containment of a listed matter in the other text).
+
+    The largest of: the IDF-weighted bigram overlap (cosine, or containment for a
+    summary); the content-word TF-IDF cosine of the two texts; the containment of the
+    shorter one's content words in the longer; the containment of one matter of a list in
+    the other text. The last three are rescaled so that the overlap two reports of the
+    same *kind* have counts as nothing: wording tells the kind, the specifics the case.
+    """
+    cos, contain = _weighted_overlap(a, b)
+    text = max(cos, 0.8 * contain if min(len(a.weights), len(b.weights)) >= 6 else 0.0)
+    small, big = (a, b) if len(a.terms) <= len(b.terms) else (b, a)
+    seg = segment_containment_terms(a, b) if a.segments or b.segments else 0.0
+    return max(text, _above(term_cosine(a.terms, b.terms), TOPIC_COSINE),
+               _above(term_containment(small.terms, big.terms), TOPIC_CONTAINMENT),
+               _above(seg, TOPIC_CONTAINMENT)), seg
+
+
 def similarity(a: CaseSignature, b: CaseSignature) -> tuple[float, list[str]]:
     """How likely two signatures describe the same concrete case, in [0, 1], with reasons.
 
-    Wording overlap (IDF-weighted; containment for a short mention of a long petition),
-    plus the case specifics, which count as far as the two describe the same kind of act
-    (the classifier's scores): the same accused person, body, place, amount, date or plate
-    count for; another accused person, commune, village or plate counts against — two
-    cases of the same kind in the same commune are different cases, and so are two acts of
-    the same person.
+    Wording (see :func:`wording`), plus the case specifics, which count as far as the two
+    describe the same kind of act (the classifier's scores): the same accused person,
+    body, place, amount, date or plate count for; another accused person, commune, village
+    or plate counts against — two cases of the same kind in the same commune are
+    different cases, and so are two acts of the same person. A matter listed among others
+    (voter-meeting notes) has no act score of its own: its list's scores are a mixture, so
+    the act then neither helps nor hurts.
     """
-    cos, contain = _weighted_overlap(a, b)
-    text_sim = max(cos, 0.8 * contain if min(len(a.weights), len(b.weights)) >= 6 else 0.0)
-    seg = segment_containment(a, b)
-    text_sim = max(text_sim, 0.8 * seg)
+    text_sim, seg = wording(a, b)
     act = act_similarity(a, b)
-    if seg >= 0.4:
-        act = max(act, seg)  # one matter of a longer list: its own act is not scored
+    listed = bool(a.segments) != bool(b.segments) and seg >= LISTED_MATTER
+    if listed:
+        act = max(act, ACT_UNKNOWN)
     reasons = [f"từ ngữ trùng {text_sim:.2f}"]
     plus, minus = 0.0, 0.0
     both_marked = a.accented and b.accented
@@ -453,8 +553,8 @@ def similarity(a: CaseSignature, b: CaseSignature) -> tuple[float, list[str]]:
           and not (acc_a & nb) and not (acc_b & na)):
         minus += OTHER_ACCUSED
         reasons.append("khác người bị phản ánh")
-    elif {n for n in na & nb if n[0] != "~"}:
-        plus += SAME_PERSON
+    elif na & nb:
+        plus += SAME_PERSON if {n for n in na & nb if n[0] != "~"} else SAME_GIVEN_NAME
         reasons.append("cùng tên người")
     if a.orgs & b.orgs:
         plus += SAME_ORG
@@ -487,11 +587,14 @@ def similarity(a: CaseSignature, b: CaseSignature) -> tuple[float, list[str]]:
         else:
             minus += OTHER_PLATE
             reasons.append("khác biển số")
-    if a.roles and b.roles and not (a.roles & b.roles):
-        minus += OTHER_ROLE
-        reasons.append("khác chức vụ")
-    if act < 0.5:
-        minus += OTHER_ACT if act >= 0.25 else OTHER_ACT + OTHER_ACT_BELOW
+    if a.roles and b.roles:
+        if a.roles & b.roles:
+            plus += SAME_ROLE
+        else:
+            minus += OTHER_ROLE
+            reasons.append("khác chức vụ")
+    if act < ACT_SAME:
+        minus += OTHER_ACT if act >= ACT_OTHER else OTHER_ACT + OTHER_ACT_BELOW
         reasons.append("khác hành vi")
     score = text_sim + plus * act - minus
     return max(0.0, min(1.0, score)), reasons
