@@ -97,13 +97,28 @@ _ORG_RE = re.compile(rf"(?<!\w)(?i:(?:{_alts(ORG_UNITS)}){_FILLER})[ \t]+({_CAP_
 _UNIT_WORDS = {strip_diacritics(u).split()[-1] for u in
                COMMUNE_UNITS + VILLAGE_UNITS + PROVINCE_UNITS + ORG_UNITS} | {
     "ban", "ủy", "uy", "hội", "hoi", "sở", "so", "phòng", "phong", "đảng", "dang", "mặt", "mat",
-    "cục", "cuc", "chi", "đội", "doi", "đồn", "don", "viện", "vien", "tòa", "toa", "nhân", "nhan"}
+    "cục", "cuc", "chi", "đội", "doi", "đồn", "don", "viện", "vien", "tòa", "toa", "nhân", "nhan",
+    "đường", "duong", "phố", "pho", "ngõ", "ngo", "hẻm", "hem", "kiệt", "kiet"}  # streets
+# Provinces and big cities whose names begin with a surname ("Hà Tĩnh", "Cao Bằng"): places,
+# not people, when they stand alone ("xã Duy Tiên, Ninh Bình").
+PROVINCE_NAMES = frozenset({
+    "ha noi", "ha tinh", "ha giang", "ha nam", "ha tay", "cao bang", "ninh binh", "ninh thuan",
+    "lam dong", "lang son", "lai chau", "dong nai", "dong thap", "bac ninh", "bac giang",
+    "bac kan", "bac lieu", "kien giang", "tien giang", "hau giang", "an giang", "vinh long",
+    "vinh phuc", "tay ninh", "quang ninh", "quang tri", "quang nam", "quang ngai", "quang binh",
+    "thai nguyen", "thai binh", "hoa binh", "phu tho", "phu yen", "lao cai", "son la",
+    "ca mau", "tra vinh", "soc trang", "ben tre", "long an", "binh duong", "binh phuoc",
+    "binh dinh", "binh thuan", "dak lak", "dak nong", "gia lai", "kon tum", "khanh hoa",
+    "nghe an", "thanh hoa", "hung yen", "hai duong", "hai phong", "da nang", "can tho",
+    "tuyen quang", "yen bai", "dien bien", "nam dinh", "ba ria", "vung tau", "hue"})
+_MIDDLE_PLAIN = {"van", "thi", "duc", "huu", "minh", "quang", "ngoc", "dinh"}
 _CAP_RUN_RE = re.compile(rf"(?<![\w])(\w+[ \t]+)?({_CAP}(?:[ \t]+{_CAP}){{1,3}})(?!\w)")
 _TITLE_NAME_RE = re.compile(
     rf"(?<!\w)(?:ông|bà|anh|chị|cô|chú|bác|thầy|em|cậu|dì|đồng chí|đ/c|ong|ba|chi|co|chu|bac|a|"
     rf"thay|dong chi|{_alts(['phó chủ tịch', 'chủ tịch', 'bí thư', 'phó bí thư', 'trưởng thôn', 'trưởng ấp', 'trưởng khu', 'kế toán', 'địa chính', 'hiệu trưởng', 'giám đốc', 'trưởng công an', 'trưởng phòng', 'cán bộ', 'bác sĩ', 'bs', 'y tá', 'điều dưỡng', 'giáo viên', 'thầy giáo', 'cô giáo', 'công an', 'thủ quỹ', 'trưởng khoa', 'trưởng trạm', 'kiểm lâm', 'cảnh sát', 'đội trưởng', 'thanh tra', 'đăng kiểm viên', 'tư pháp', 'phó giám đốc', 'trưởng ban'])})"
     rf"(?:[ \t]+(?:{_alts(COMMUNE_UNITS + VILLAGE_UNITS)}|UBND|Ủy ban nhân dân xã|Ủy ban nhân dân))?"
     rf"[ \t]+({_CAP})(?![ \t]*{_CAP})(?!\w)")
+_CAP_WORD_RE = re.compile(rf"(?<!\w){_CAP}")
 _MIDDLE_MARKED = {"văn", "thị", "đức", "hữu", "minh", "quang", "ngọc", "đình"}
 _LOWER_NAME_RE = re.compile(
     r"(?<!\w)(" + "|".join(sorted(SURNAMES)) + r")\s+(van|thi|duc|huu|minh|quang|ngoc|dinh)"
@@ -272,6 +287,8 @@ def _people(text: str, plain: str, role_spans: list[tuple[int, int, str]], *,
     names: set[str] = set()
     accused: set[str] = set()
     starts = [a for a, _, _ in role_spans]
+    # "Quản lý thị trường Đỗ Mạnh Cường": a name right after a post, not a school's name
+    role_ends = {b + 1 for _, b, _ in role_spans}
 
     def near_post(start: int, end: int) -> bool:
         i = bisect.bisect_left(starts, start - _NEAR - 30)
@@ -284,7 +301,7 @@ def _people(text: str, plain: str, role_spans: list[tuple[int, int, str]], *,
 
     for m in _CAP_RUN_RE.finditer(text):
         before = strip_diacritics((m.group(1) or "").strip()).lower()
-        if before in _UNIT_WORDS:
+        if before in _UNIT_WORDS and m.start(2) not in role_ends:
             continue  # "xã Cẩm Xuyên", "Công ty Phát Đạt": a place or a body
         raw = m.group(2).split()
         while len(raw) > 1 and len(raw[-1]) > 1 and raw[-1].isupper():
@@ -292,7 +309,7 @@ def _people(text: str, plain: str, role_spans: list[tuple[int, int, str]], *,
         if all(len(w) > 1 and w.isupper() for w in raw) or len(raw) < 2:
             continue  # an all-caps heading, not a name
         parts = [w.lower() for w in raw]
-        if parts[0] in _NOT_A_NAME_START:
+        if parts[0] in _NOT_A_NAME_START or strip_diacritics(" ".join(parts)) in PROVINCE_NAMES:
             continue
         if strip_diacritics(parts[0]) in SURNAMES:
             found = {" ".join(parts), "~" + parts[-1]}
@@ -306,7 +323,7 @@ def _people(text: str, plain: str, role_spans: list[tuple[int, int, str]], *,
             names.add("~" + given)
             if near_post(m.start(), m.end()):
                 accused.add("~" + given)
-    if not names:  # lower-case text: surname + common middle name
+    if not names and len(_CAP_WORD_RE.findall(text)) < 3:  # lower-case text: surname + middle
         for m in _LOWER_NAME_RE.finditer(plain):
             if (accented and len(text) == len(plain)
                     and text[m.start(2):m.end(2)].lower() not in _MIDDLE_MARKED):
@@ -377,6 +394,11 @@ def case_signature(redacted_text: str, *, codes: Iterable[tuple[str, float]] = (
         if name.count(" ") >= 2 and strip_diacritics(name.split(" ", 1)[0].lower()) in SURNAMES:
             person_places.append(name)  # "Chủ tịch UBND xã Hồ Sỹ Lâm" is a person
             continue
+        words = strip_diacritics(name.lower()).split()
+        for k in range(1, len(words) - 1):  # "xã Duy Tiên Đinh Thị Nhạn": the place ends
+            if words[k] in SURNAMES and words[k + 1] in _MIDDLE_PLAIN:
+                name = " ".join(name.split()[:k])
+                break
         unit = strip_diacritics(m.group(1).lower())
         key = f"{unit} {strip_diacritics(name.lower())}"
         if unit in _COMMUNE_PLAIN:
