@@ -457,7 +457,7 @@ def _weighted_overlap(a: CaseSignature, b: CaseSignature) -> tuple[float, float]
 
 
 # Evidence weights of the verification step (see `similarity`).
-SAME_ACCUSED, SAME_PERSON, OTHER_ACCUSED = 0.35, 0.15, 0.40
+SAME_ACCUSED, SAME_PERSON, OTHER_ACCUSED = 0.35, 0.25, 0.40
 SAME_ORG, SAME_COMMUNE, SAME_VILLAGE, OTHER_COMMUNE, OTHER_VILLAGE = 0.15, 0.10, 0.05, 0.30, 0.15
 SAME_AMOUNT, OTHER_AMOUNT, SAME_DATE, SAME_PLATE, OTHER_PLATE = 0.10, 0.05, 0.05, 0.30, 0.35
 OTHER_ROLE, OTHER_ACT, OTHER_ACT_BELOW = 0.15, 0.20, 0.25
@@ -618,6 +618,10 @@ def similarity(a: CaseSignature, b: CaseSignature) -> tuple[float, list[str]]:
     if act < ACT_SAME:
         minus += OTHER_ACT if act >= ACT_OTHER else OTHER_ACT + OTHER_ACT_BELOW
         reasons.append("khác hành vi")
+    if listed:
+        # the other matters of the list bring their own people, hamlets and posts: only
+        # what the matched matter could share counts, and another commune still counts against
+        minus = OTHER_COMMUNE if "khác xã/phường" in reasons else 0.0
     score = text_sim + plus * act - minus
     return max(0.0, min(1.0, score)), reasons
 
