@@ -51,7 +51,7 @@ ROLES = ("pho chu tich", "chu tich", "pho bi thu", "bi thu", "truong thon", "tru
          "giam doc", "pho giam doc", "truong phong", "pho truong phong", "truong khoa",
          "bac si", "giao vien", "can bo thue", "kiem lam", "hai quan", "canh sat giao thong",
          "truong tram", "chanh van phong", "tu phap", "quan ly thi truong", "doi truong",
-         "thu truong", "chanh thanh tra", "can bo")
+         "thu truong", "chanh thanh tra", "can bo", "cong chuc")
 _ROLE_RE = re.compile(r"(?<!\w)(" + "|".join(sorted(ROLES, key=len, reverse=True)) + r")(?!\w)")
 _SYL_RE = re.compile(r"[^\W_]+")
 _PLATE_RE = re.compile(r"\b(\d{2})\s?-?\s?([a-z]{1,2}\d?)\s?-?\s?(\d{3})\.?(\d{2})\b")
@@ -114,7 +114,7 @@ PROVINCE_NAMES = frozenset({
 _MIDDLE_PLAIN = {"van", "thi", "duc", "huu", "minh", "quang", "ngoc", "dinh"}
 _CAP_RUN_RE = re.compile(rf"(?<![\w])(\w+[ \t]+)?({_CAP}(?:[ \t]+{_CAP}){{1,3}})(?!\w)")
 _TITLE_NAME_RE = re.compile(
-    rf"(?<!\w)(?:ông|bà|anh|chị|cô|chú|bác|thầy|em|cậu|dì|đồng chí|đ/c|ong|ba|chi|co|chu|bac|a|"
+    rf"(?<!\w)(?i:ông|bà|anh|chị|cô|chú|bác|thầy|em|cậu|dì|đồng chí|đ/c|ong|ba|chi|co|chu|bac|a|"
     rf"thay|dong chi|{_alts(['phó chủ tịch', 'chủ tịch', 'bí thư', 'phó bí thư', 'trưởng thôn', 'trưởng ấp', 'trưởng khu', 'kế toán', 'địa chính', 'hiệu trưởng', 'giám đốc', 'trưởng công an', 'trưởng phòng', 'cán bộ', 'bác sĩ', 'bs', 'y tá', 'điều dưỡng', 'giáo viên', 'thầy giáo', 'cô giáo', 'công an', 'thủ quỹ', 'trưởng khoa', 'trưởng trạm', 'kiểm lâm', 'cảnh sát', 'đội trưởng', 'thanh tra', 'đăng kiểm viên', 'tư pháp', 'phó giám đốc', 'trưởng ban'])})"
     rf"(?:[ \t]+(?:{_alts(COMMUNE_UNITS + VILLAGE_UNITS)}|UBND|Ủy ban nhân dân xã|Ủy ban nhân dân))?"
     rf"[ \t]+({_CAP})(?![ \t]*{_CAP})(?!\w)")
@@ -335,10 +335,13 @@ def _people(text: str, plain: str, role_spans: list[tuple[int, int, str]], *,
     return names, accused
 
 
-_SEGMENT_SPLIT_RE = re.compile(r"(?:^|\s)(?:\+|-|–|•|\*|\(\d+\)|\d+[.)]|[a-e]\))\s+|(?i:(?<=[.;])\s+(?=cử tri|cu tri|ý kiến|y kien|người gọi|nguoi goi)|\n+(?=cử tri|cu tri))")
+# A list marker opens a line or follows the end of a sentence: "tháng 9) không" and
+# "văn hóa - xã hội" inside a sentence are not items of a list.
+_MARK_AT = r"(?:^|\n|(?<=[.;:!?])[ \t])[ \t]*"
+_SEGMENT_SPLIT_RE = re.compile(_MARK_AT + r"(?:\+|-|–|•|\*|\(\d+\)|\d+[.)]|[a-e]\))\s+|(?i:(?<=[.;])\s+(?=cử tri|cu tri|ý kiến|y kien|người gọi|nguoi goi)|\n+(?=cử tri|cu tri))")
 
 
-_LIST_HINT_RE = re.compile(r"(?:^|\s)(?:\+|-|–|•|\(\d+\)|\d+[.)])\s|(?i:cử tri|cu tri|ý kiến|y kien)")
+_LIST_HINT_RE = re.compile(_MARK_AT + r"(?:\+|-|–|•|\(\d+\)|\d+[.)])\s|(?i:cử tri|cu tri|ý kiến|y kien)")
 
 
 def _segments(text: str) -> tuple[frozenset[str], ...]:
@@ -426,7 +429,7 @@ def case_signature(redacted_text: str, *, codes: Iterable[tuple[str, float]] = (
         people |= found
         accused |= found
     segments = _segments(redacted_text)
-    roles = {r for r in roles if r != "can bo"}
+    roles = {r for r in roles if r not in ("can bo", "cong chuc")}  # too general to tell apart
     return CaseSignature(
         weights=idf.weights(grams), segments=segments, accented=accented,
         names=frozenset(people), names_plain=frozenset(strip_diacritics(n) for n in people),
@@ -464,6 +467,7 @@ OTHER_ROLE, OTHER_ACT, OTHER_ACT_BELOW = 0.15, 0.20, 0.25
 SAME_ROLE, SAME_GIVEN_NAME = 0.1, 0.0
 ACT_SAME, ACT_OTHER = 0.5, 0.25   # act cosine under which the acts differ / clearly differ
 ACT_UNKNOWN = 0.5                 # act of a matter listed among others (not scored alone)
+ACT_CORROBORATED = 0.8            # act taken as agreeing when two specifics agree
 TOPIC_COSINE = 0.3                # term cosine of two reports of the same kind, not case
 TOPIC_CONTAINMENT = 0.6           # term containment of the same
 LISTED_MATTER = 0.6               # containment from which a listed matter is "about" it
@@ -547,6 +551,21 @@ def wording(a: CaseSignature, b: CaseSignature) -> tuple[float, float]:
                _above(seg, TOPIC_CONTAINMENT)), seg
 
 
+def _unmarked_meet(x: frozenset[str], y: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
+    """Names of two marked texts, where a name written without marks on one side ("bà
+    Kieu" in a message that is otherwise accented) is put in the other's spelling when
+    their plain forms meet; "hùng" and "hưng" stay different people."""
+    bare_x = {n for n in x if strip_diacritics(n) == n}
+    bare_y = {n for n in y if strip_diacritics(n) == n}
+    if not bare_x and not bare_y:
+        return x, y
+    plain_y = {strip_diacritics(n): n for n in y}
+    plain_x = {strip_diacritics(n): n for n in x}
+    x2 = {plain_y.get(n, n) if n in bare_x else n for n in x}
+    y2 = {plain_x.get(n, n) if n in bare_y else n for n in y}
+    return frozenset(x2), frozenset(y2)
+
+
 def similarity(a: CaseSignature, b: CaseSignature) -> tuple[float, list[str]]:
     """How likely two signatures describe the same concrete case, in [0, 1], with reasons.
 
@@ -568,6 +587,9 @@ def similarity(a: CaseSignature, b: CaseSignature) -> tuple[float, list[str]]:
     both_marked = a.accented and b.accented
     acc_a, acc_b = (a.accused, b.accused) if both_marked else (a.accused_plain, b.accused_plain)
     na, nb = (a.names, b.names) if both_marked else (a.names_plain, b.names_plain)
+    if both_marked:  # a name typed without marks in a marked text meets by its plain form
+        acc_a, acc_b = _unmarked_meet(acc_a, acc_b)
+        na, nb = _unmarked_meet(na, nb)
     if acc_a & acc_b:
         plus += SAME_ACCUSED
         reasons.append("cùng người bị phản ánh: " + ", ".join(sorted(n.lstrip("~") for n in acc_a & acc_b)))
@@ -615,6 +637,14 @@ def similarity(a: CaseSignature, b: CaseSignature) -> tuple[float, list[str]]:
         else:
             minus += OTHER_ROLE
             reasons.append("khác chức vụ")
+    # Two independent specifics of the *event* that agree (the accused and the amount, the
+    # plate and the date...) identify the case by themselves: the classifier's scores of a
+    # retelling in other words (a status question, a formal complaint) do not outweigh
+    # them. The accused's own office is not one: it goes with every act of that person.
+    corroborated = sum((bool(acc_a & acc_b), bool(a.amounts & b.amounts),
+                        bool(a.plates & b.plates), bool(a.dates & b.dates))) >= 2
+    if corroborated:
+        act = max(act, ACT_CORROBORATED)
     if act < ACT_SAME:
         minus += OTHER_ACT if act >= ACT_OTHER else OTHER_ACT + OTHER_ACT_BELOW
         reasons.append("khác hành vi")
