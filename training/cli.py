@@ -202,7 +202,7 @@ def _evaluate_dedup(args: argparse.Namespace) -> int:
     from triage.pipeline import Triager
 
     triager = Triager.from_models_dir(args.models_dir, model_id=args.model)
-    report = evaluate_dedup(triager, args.data or str(DATA_DIR / "dedup"))
+    report = evaluate_dedup(triager, args.data or str(DATA_DIR / "dedup"), split=args.split)
     if args.json:
         Path(args.json).write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
     print(format_dedup_report(report))
@@ -238,6 +238,8 @@ def evaluate_dedup(sub) -> None:
     p.add_argument("--data", help="labelled duplicate JSONL file or directory")
     p.add_argument("--models-dir", default=str(DEFAULT_MODELS_DIR))
     p.add_argument("--model", help="model id (default: active)")
+    p.add_argument("--split", choices=("all", "dev", "held-out"), default="all",
+                   help="half of the set by case (dev: for tuning; held-out: for reporting)")
     p.add_argument("--json", help="also write the full report as JSON here")
     p.set_defaults(func=_evaluate_dedup)
 

@@ -205,11 +205,11 @@ def _dedupe_explanations(explanations: dict[str, list[str]]) -> dict[str, list[s
 
 
 def idf_for(triager: Triager) -> Idf:
-    """IDF of diacritics-free syllable bigrams from the model's vectorizer (rare = high)."""
+    """IDF of diacritics-free syllables and bigrams from the model's vectorizer (rare = high)."""
     if triager._idf is None:
         plain = triager.model.classifier.vectorizer_.plain_
         idf = plain.idf_
-        table = {t: float(idf[j]) for t, j in plain.vocabulary_.items() if t.count(" ") == 1}
+        table = {t: float(idf[j]) for t, j in plain.vocabulary_.items() if t.count(" ") <= 1}
         triager._idf = Idf(table, float(idf.max()) if len(idf) else 1.0)
     return triager._idf
 
