@@ -20,7 +20,7 @@ Three steps, each in its own process so that each one's memory is its own:
    re-submissions of stored items and longer versions of stored items;
 3. the numbers: p50/p99, build time, and the probe process's memory.
 
-`python benchmarks/dedup.py --items 1000000` runs it alone; `make bench` runs it as a section
+`python benchmarks/dedup.py all --items 1000000` runs it alone; `make bench` runs it as a section
 of benchmarks/run.py (`DEDUP_ITEMS=...` sets the size). PostgreSQL runs when
 TRIAGE_TEST_DATABASE_URL is set; its tables are dropped before and after.
 """
