@@ -124,6 +124,16 @@ def _reset_postgres(url: str) -> None:
     engine.dispose()
 
 
+def _pg_size_mb(url: str) -> int:
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        size = conn.exec_driver_sql("SELECT pg_database_size(current_database())").scalar()
+    engine.dispose()
+    return round(size / 2 ** 20)
+
+
 # --- step 1: build ---------------------------------------------------------------------
 
 def _spool_id(n: int, seed: int, model_id: str) -> str:
@@ -218,6 +228,9 @@ def load(url: str, spool: Path) -> float:
             conn.exec_driver_sql("PRAGMA journal_mode=OFF")  # a bulk build; WAL again after
             conn.exec_driver_sql("PRAGMA synchronous=OFF")
         bulk_load(conn, rows(), keys["items"].astype(np.int64), keys["hashes"])
+    if url.startswith("postgresql"):  # the visibility map, for index-only scans of postings
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM (ANALYZE) dedup_posting")
     engine.dispose()
     return round(time.perf_counter() - t0, 1)
 
@@ -328,6 +341,8 @@ def bench_dedup(n: int | None = None, probes: int = 300) -> dict:
         for name, url in urls.items():
             if name == "sqlite":
                 results["sqlite_file_mb"] = round(Path(f"{tmp}/dedup.db").stat().st_size / 2 ** 20)
+            else:
+                results["postgresql_db_mb"] = _pg_size_mb(url)
             results[name] = _run_json(["probe", "--url", url, "--items", str(n),
                                        "--probes", str(probes)])
     if pg:
@@ -347,7 +362,12 @@ def bench_dedup(n: int | None = None, probes: int = 300) -> dict:
         print(f"  {'':<11} found: exact re-submissions {r['found_exact']}, longer versions "
               f"{r['found_longer']}; probe process RSS {r['rss_mb']} MB "
               f"(model alone {r['rss_after_model_load_mb']} MB, max {r['max_rss_mb']} MB)")
+    print(f"  on disk: SQLite file {results.get('sqlite_file_mb')} MB"
+          + (f", PostgreSQL database {results['postgresql_db_mb']} MB" if pg else ""))
     print(f"  whole section {results['total_s']} s")
+    out = ROOT / "bench-results"
+    out.mkdir(exist_ok=True)
+    (out / "dedup-latest.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
     return results
 
 
