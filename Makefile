@@ -31,8 +31,9 @@ test: setup
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 # The benchmark's PostgreSQL: TRIAGE_TEST_DATABASE_URL when set, else PG_URL (its tables are dropped).
 BENCH_PG = $(or $(TRIAGE_TEST_DATABASE_URL),$(PG_URL))
-# Stored items of the duplicate-index benchmark (1,000,000: ~25 min on a busy 2-core machine,
-# of which ~15 generating the items once; the generated items are cached in bench-results/spool).
+# Stored items of the duplicate-index benchmark. 1,000,000 took 37 min on the shared 2-core
+# machine the first time (22 of them generating the items, which are then cached in
+# bench-results/spool/, ~2 GB) and 7 min after; DEDUP_ITEMS=50000 for a quick run.
 DEDUP_ITEMS ?= 1000000
 
 bench: model

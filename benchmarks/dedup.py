@@ -231,6 +231,7 @@ def load(url: str, spool: Path) -> float:
     if url.startswith("postgresql"):  # the visibility map, for index-only scans of postings
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM (ANALYZE) dedup_posting")
+            conn.exec_driver_sql("CHECKPOINT")  # the load's dirty pages written before timing
     engine.dispose()
     return round(time.perf_counter() - t0, 1)
 
@@ -335,10 +336,13 @@ def bench_dedup(n: int | None = None, probes: int = 300) -> dict:
         urls = {"sqlite": f"sqlite:///{tmp}/dedup.db"}
         if pg:
             urls["postgresql"] = pg
-        results: dict = {"items": n, "build": _run_json(
-            ["build", "--items", str(n), "--spool", str(spool_root),
-             *[f"--url={name}={u}" for name, u in urls.items()]])}
-        for name, url in urls.items():
+        results: dict = {"items": n, "build": {}}
+        for name, url in urls.items():  # each backend measured right after its own load
+            got = _run_json(["build", "--items", str(n), "--spool", str(spool_root),
+                             f"--url={name}={url}"])
+            for k, v in got.items():  # the first build generated the items; keep its numbers
+                results["build"].setdefault(k, v)
+            results["build"]["max_rss_mb"] = max(results["build"]["max_rss_mb"], got["max_rss_mb"])
             if name == "sqlite":
                 results["sqlite_file_mb"] = round(Path(f"{tmp}/dedup.db").stat().st_size / 2 ** 20)
             else:
@@ -350,7 +354,8 @@ def bench_dedup(n: int | None = None, probes: int = 300) -> dict:
     results["total_s"] = round(time.perf_counter() - t0, 1)
     b = results["build"]
     print(f"dedup: {n} stored items (generated in {b['generate_s']} s, build process max RSS "
-          f"{b['max_rss_mb']} MB); {probes} probes after a warm-up of 20")
+          f"{b['max_rss_mb']} MB); {probes} probes after a warm-up of 20, lookups and inserts "
+          "interleaved")
     for name in urls:
         r = results[name]
         print(f"  {name:<11} lookup p50 {r['lookup_ms_p50']} ms, p99 {r['lookup_ms_p99']} ms "
