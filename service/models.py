@@ -8,7 +8,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -117,20 +129,15 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class DedupKey(Base):
-    """One index key of an item's case signature (MinHash band, person, place, phrase)."""
+class DedupItem(Base):
+    """One item in the duplicate index: its case signature and cluster. ``id`` is a compact
+    surrogate that the postings point to (a 32-character feedback id in each of ~20
+    postings per item would triple the index at a million items)."""
 
-    __tablename__ = "dedup_key"
+    __tablename__ = "dedup_item"
 
-    key: Mapped[str] = mapped_column(String(80), primary_key=True)
-    feedback_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    __table_args__ = (Index("ix_dedup_key_feedback", "feedback_id"),)
-
-
-class DedupSignature(Base):
-    __tablename__ = "dedup_signature"
-
-    feedback_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    feedback_id: Mapped[str] = mapped_column(String(32), unique=True)
     signature: Mapped[dict] = mapped_column(JSON)
     cluster: Mapped[str] = mapped_column(String(40), index=True)
 
@@ -147,3 +154,25 @@ class ConsoleSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class DedupPosting(Base):
+    """One index key of an item (MinHash band, person, place, phrase) as a 64-bit hash of
+    the key string; a key keeps at most a few hundred postings (see ``DedupKeyCount``)."""
+
+    __tablename__ = "dedup_posting"
+
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    item: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+class DedupKeyCount(Base):
+    """How many items carry a key (counted up to just past the posting cap): a lookup reads
+    these first and does not pull the postings of a common key."""
+
+    __tablename__ = "dedup_key_count"
+
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(Integer)
+    __table_args__ = ({"sqlite_with_rowid": False},)

@@ -125,8 +125,11 @@ class FeedbackClassifier(BaseEstimator, ClassifierMixin):
             rhs += K.T @ targets[start:start + 4096].astype(np.float32)
         kbb = (basis @ BT).toarray().astype(np.float64) + 1.0
         lhs += self.alpha * kbb
-        lhs[np.diag_indices(m)] += 1e-6 * np.trace(lhs) / m  # jitter: K_BB is only PSD
-        return basis, scipy.linalg.solve(lhs, rhs, assume_a="pos")
+        lhs[np.diag_indices(m)] += 1e-5 * np.trace(lhs) / m  # jitter: K_BB is only PSD
+        try:
+            return basis, scipy.linalg.solve(lhs, rhs, assume_a="pos")
+        except np.linalg.LinAlgError:  # float32 sums can leave it barely indefinite
+            return basis, scipy.linalg.solve(lhs, rhs, assume_a="sym")
 
     # -- scoring -------------------------------------------------------------------------
     def transform(self, docs: list[FeatureDoc]) -> sp.csr_matrix:
