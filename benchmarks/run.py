@@ -6,7 +6,10 @@ Sections (each prints a table and adds to bench-results/latest.json):
   evaluation texts, median ~300 characters) next to bare underthesea `word_tokenize` on
   the same texts; the ratio is what counts (target ≤ 1.5×);
 - train/load: training on the full seed set, and loading the active model;
-- dedup: duplicate lookup and insert with many stored items (benchmarks/dedup.py);
+- train-scale: training time and peak memory with 10,000 and 50,000 labelled cases
+  (benchmarks/train_scale.py);
+- dedup: duplicate lookup and insert with a million stored items on SQLite and PostgreSQL
+  (benchmarks/dedup.py; `--dedup-items` / `make bench DEDUP_ITEMS=50000` for a quick run);
 - service: intake over HTTP at several concurrencies and worker counts (benchmarks/service.py).
 
 PostgreSQL runs too when TRIAGE_TEST_DATABASE_URL is set (`make bench` sets it to the local
@@ -140,17 +143,26 @@ def main() -> int:
     parser.add_argument("--train-repeats", type=int, default=3)
     parser.add_argument("--only", action="append", help="predict, train, dedup, service")
     parser.add_argument("--service-items", type=int, default=300)
+    parser.add_argument("--train-sizes", default="10000,50000",
+                        help="labelled-case counts for the train-scale section")
+    parser.add_argument("--dedup-items", type=int, default=1_000_000,
+                        help="stored items of the duplicate-index section")
     args = parser.parse_args()
-    sections = args.only or ["predict", "train", "dedup", "service"]
+    sections = args.only or ["predict", "train", "train-scale", "dedup", "service"]
     results = {}
     if "predict" in sections:
         results["predict"] = bench_predict(args)
     if "train" in sections:
         results["train_load"] = bench_train_load(args)
+    if "train-scale" in sections:
+        from benchmarks.train_scale import bench_train_scale
+
+        results["train_scale"] = bench_train_scale(
+            [int(x) for x in args.train_sizes.split(",") if x])
     if "dedup" in sections:
         from benchmarks.dedup import bench_dedup
 
-        results["dedup"] = bench_dedup()
+        results["dedup"] = bench_dedup(args.dedup_items)
     if "service" in sections:
         from benchmarks.service import bench_service
 

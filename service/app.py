@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from service.api import feedback, review
+from service.api import feedback, learning, reports, review
+from service.console import add_console
 from service.db import Database
 from service.errors import add_exception_handlers, problem
 from service.security import IdentityCipher
@@ -32,6 +33,8 @@ class AppState:
     triager: Triager | None
     key_cache: dict = field(default_factory=dict)  # key hash -> (Caller, valid until)
     intake_slots: threading.Semaphore | None = None
+    # The last model this worker refused to switch to, and why (shown by GET /api/v1/model).
+    refused: dict | None = None
 
 
 def _retry_untriaged(st: AppState, stop: threading.Event) -> None:
@@ -50,34 +53,75 @@ def _retry_untriaged(st: AppState, stop: threading.Event) -> None:
             log.exception("retry of untriaged items failed")
 
 
+def _load_triager(models_dir, taxonomy: Taxonomy, model_id: str | None = None) -> Triager:
+    from service.flows import vietnam_holidays
+    from triage.pipeline import idf_for
+
+    triager = Triager.from_models_dir(models_dir, taxonomy=taxonomy, model_id=model_id)
+    triager.triage("khởi động")  # warm the segmenter before the first request
+    idf_for(triager)     # the duplicate index's weights, and the holiday calendar:
+    vietnam_holidays()   # built once here rather than inside the first intake
+    return triager
+
+
+def _watch_model(st: AppState, stop: threading.Event) -> None:
+    """Switch to the model `registry.json` names as active (after `triage promote` or
+    `triage rollback`), without a restart: the new model is loaded and verified aside, then
+    swapped in with one assignment, so a request in flight finishes on the model it started
+    with. A model that fails verification is refused; the current one keeps serving."""
+    from triage.artifacts import active_model_id
+
+    while not stop.wait(st.settings.model_poll_seconds):
+        try:
+            wanted = active_model_id(st.settings.models_dir)
+        except Exception as exc:  # noqa: BLE001 - a half-written or unreadable registry
+            log.warning("cannot read the model registry: %s", exc)
+            continue
+        current = st.triager.model.model_id if st.triager else None
+        if not wanted or wanted == current or (st.refused and st.refused["id"] == wanted):
+            continue
+        try:
+            st.triager = _load_triager(st.settings.models_dir, st.taxonomy, wanted)
+            st.refused = None
+            log.info("switched from model %s to %s", current, wanted)
+        except Exception as exc:  # noqa: BLE001 - refuse it, keep serving the current one
+            st.refused = {"id": wanted, "reason": str(exc)}
+            log.error("refused model %s, still serving %s: %s", wanted, current, exc)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         taxonomy = load_taxonomy()
+        refused = None
         try:
-            triager = Triager.from_models_dir(settings.models_dir, taxonomy=taxonomy)
-            triager.triage("khởi động")  # warm the segmenter before the first request
-            from service.flows import vietnam_holidays
-            from triage.pipeline import idf_for
-
-            idf_for(triager)     # the duplicate index's weights, and the holiday calendar:
-            vietnam_holidays()   # built once here rather than inside the first intake
+            triager = _load_triager(settings.models_dir, taxonomy)
         except TriageError as exc:
             log.error("no model loaded, items will be stored untriaged: %s", exc)
             triager = None
+            from triage.artifacts import active_model_id
+
+            try:
+                refused = {"id": active_model_id(settings.models_dir), "reason": str(exc)}
+            except Exception:  # noqa: BLE001
+                refused = None
         db = Database(settings.database_url)
         app.state.triage = AppState(settings, db, taxonomy, IdentityCipher.from_settings(
-            settings.identity_key, settings.identity_key_file), triager,
+            settings.identity_key, settings.identity_key_file), triager, refused=refused,
             intake_slots=threading.Semaphore(settings.intake_parallelism))
         stop = threading.Event()
-        retry = threading.Thread(target=_retry_untriaged, args=(app.state.triage, stop),
-                                 name="retry-untriaged", daemon=True)
-        retry.start()
+        threads = [threading.Thread(target=fn, args=(app.state.triage, stop), name=name,
+                                    daemon=True)
+                   for fn, name in ((_retry_untriaged, "retry-untriaged"),
+                                    (_watch_model, "watch-model"))]
+        for t in threads:
+            t.start()
         yield
         stop.set()
-        retry.join(timeout=5)
+        for t in threads:
+            t.join(timeout=5)
         db.dispose()
 
     app = FastAPI(title="Vietnamese feedback triage", version="0.1.0", lifespan=lifespan,
@@ -85,6 +129,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     add_exception_handlers(app)
     app.include_router(feedback.router)
     app.include_router(review.router)
+    app.include_router(learning.router)
+    app.include_router(reports.router)
+    add_console(app)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz():

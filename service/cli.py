@@ -1,4 +1,5 @@
-"""`triage serve`, `triage migrate`, `triage create-key` (registered by entry points)."""
+"""`triage serve`, `triage migrate`, `triage create-key`, `triage import`, `triage retriage`,
+`triage report` (registered by entry points)."""
 
 from __future__ import annotations
 
@@ -106,6 +107,94 @@ def _retriage(args: argparse.Namespace) -> int:
     db.dispose()
     print(f"{n} untriaged items processed")
     return 0
+
+
+def _export_labels(args: argparse.Namespace) -> int:
+    import json
+    import sys
+    from datetime import datetime
+
+    from service.db import Database
+    from service.labels import export_reviewed
+    from triage.taxonomy import load_taxonomy
+
+    db = Database(args.db or _settings().database_url)
+    since = datetime.fromisoformat(args.since) if args.since else None
+    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+    n = 0
+    try:
+        with db.read() as s:
+            for ex in export_reviewed(s, load_taxonomy(), since=since):
+                out.write(json.dumps(ex, ensure_ascii=False) + "\n")
+                n += 1
+    finally:
+        if out is not sys.stdout:
+            out.close()
+        db.dispose()
+    print(f"{n} reviewed cases exported", file=sys.stderr)
+    return 0
+
+
+def export_labels(sub) -> None:
+    p = sub.add_parser("export-labels", help="write reviewed cases as labelled JSONL "
+                                             "(redacted text only), for `triage train --reviews`")
+    p.add_argument("-o", "--output", help="output file (default: standard output)")
+    p.add_argument("--db", help="database URL (default TRIAGE_DATABASE_URL)")
+    p.add_argument("--since", help="only reviews from this ISO date/time on")
+    p.set_defaults(func=_export_labels)
+
+
+def _report(args: argparse.Namespace) -> int:
+    import json
+    import sys
+    from pathlib import Path
+
+    from service.db import Database
+    from service.errors import ServiceError
+    from service.localities import normalize_locality
+    from service.periods import resolve_period
+    from service.report_render import render_csv, render_html
+    from service.reports import build_report
+    from triage.taxonomy import load_taxonomy
+
+    try:
+        period = resolve_period(args.period, args.from_, args.to)
+        locality = normalize_locality(args.locality) if args.locality else None
+    except ServiceError as exc:
+        print(f"triage report: error ({exc.code}): {exc.detail}", file=sys.stderr)
+        return 2
+    db = Database(args.database_url or _settings().database_url)
+    try:
+        with db.read() as s:
+            report = build_report(s, load_taxonomy(), period, locality=locality)
+    finally:
+        db.dispose()
+    if args.format == "csv":
+        text = render_csv(report)
+    elif args.format == "html":
+        text = render_html(report)
+    else:
+        text = json.dumps(report, ensure_ascii=False, indent=2) + "\n"
+    if args.output and args.output != "-":
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"report {period.label} ({report['total']} items) written to {args.output}",
+              file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def report(sub) -> None:
+    p = sub.add_parser("report", help="the periodic report (quarter, half-year, year) as JSON, "
+                                      "CSV or HTML")
+    p.add_argument("--period", help="2026-Q3, 2026-H1, 2026 or 2026-07 (or --from and --to)")
+    p.add_argument("--from", dest="from_", metavar="YYYY-MM-DD", help="first day of the period")
+    p.add_argument("--to", metavar="YYYY-MM-DD", help="last day of the period (included)")
+    p.add_argument("--locality", help="province or commune code; the whole country by default")
+    p.add_argument("--format", choices=["json", "csv", "html"], default="json")
+    p.add_argument("-o", "--output", help="file to write (stdout by default)")
+    p.add_argument("--database-url", help="SQLAlchemy URL (default: TRIAGE_DATABASE_URL)")
+    p.set_defaults(func=_report)
 
 
 def import_(sub) -> None:

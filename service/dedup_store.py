@@ -1,60 +1,229 @@
-"""The duplicate index in the database: a :class:`triage.dedup.KeyStore` over two indexed
+"""The duplicate index in the database: a :class:`triage.dedup.KeyStore` over three indexed
 tables, used inside the intake transaction, so every process and restart sees the same
-index (nothing correctness needs lives in one process's memory)."""
+index (nothing correctness needs lives in one process's memory).
+
+At a million items a few keys are carried by thousands of items (a common name, an amount,
+a stock phrase); reading all their postings would make every lookup slow. So, like the
+in-memory store, a key stops collecting postings once ``stop_after`` items carry it, and
+``dedup_key_count`` says which keys are that common. A lookup then reads:
+
+- every posting of the keys that are not common (at most ``stop_after`` each);
+- only the earliest ``sample`` postings of a common key (the first items of a case that is
+  reported again and again are there);
+- the postings of one extra key, the item's *exact* key (a hash of its whole key set), with
+  a heavy weight: an exact re-submission is found even when all its other keys are common.
+
+Keys are opaque strings to this module; they are stored as 64-bit hashes (blake2b), which
+are stable across processes and versions and must never change.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import func, insert, select
+import hashlib
+from collections.abc import Iterable
+
+import numpy as np
+import orjson
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from service.models import DedupKey, DedupSignature
+from service.models import DedupItem
 from triage.dedup import CaseSignature
+
+STOP_AFTER = 300   # postings kept per key (the in-memory store's cap too)
+SAMPLE = 8         # postings of a common key still read
+EXACT_WEIGHT = 100  # an item with the same exact key ranks before any partial match
+
+
+def key_hash(key: str) -> int:
+    """A key as a signed 64-bit integer (stored: never change this function)."""
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+def exact_key(keys: Iterable[str]) -> int:
+    """One key for the whole key set: the same text sent again has the same key set."""
+    return key_hash("\x00exact\x00" + "\x1f".join(sorted(set(keys))))
+
+
+_loads = orjson.loads
+
+
+def _hashes(keys: list[str]) -> tuple[list[int], int]:
+    return list(dict.fromkeys(key_hash(k) for k in keys)), exact_key(keys)
 
 
 class SqlKeyStore:
-    def __init__(self, session: Session):
+    """Plain SQL on the hot path (a lookup is two statements, an insert one on PostgreSQL,
+    three on SQLite): at a million items SQLAlchemy's statement building and JSON decoding
+    would cost more than the database. Key hashes and limits are integers computed here, so
+    they are written into the statement text; text values are always bound parameters."""
+
+    def __init__(self, session: Session, *, stop_after: int = STOP_AFTER, sample: int = SAMPLE):
         self.session = session
-        self._cache: dict[str, tuple[dict, str]] = {}
+        self.stop_after = stop_after
+        self.sample = sample
+        self._cache: dict[str, tuple[str | dict, str]] = {}
+        self._counts: dict[int, int] = {}  # read by the last lookup, reused by `add`
+
+    def _sql(self, sql: str, params=None):
+        return self.session.connection().exec_driver_sql(sql, params) if params is not None \
+            else self.session.connection().exec_driver_sql(sql)
+
+    def _postgres(self) -> bool:
+        return self.session.get_bind().dialect.name == "postgresql"
+
+    def _read_counts(self, hashes: list[int]) -> dict[int, int]:
+        missing = [h for h in hashes if h not in self._counts]
+        if missing:
+            self._counts.update({h: 0 for h in missing})
+            self._counts.update(self._sql(
+                f"SELECT key, n FROM dedup_key_count WHERE key IN ({_ints(missing)})").all())
+        return self._counts
 
     def candidates(self, keys: list[str], *, limit: int) -> list[str]:
-        """Items sharing the most keys; their signatures are fetched in the same round."""
+        """Items sharing the most keys (common keys sampled, the exact key weighing most);
+        their signatures come in the same statement."""
         if not keys:
             return []
-        rows = self.session.execute(
-            select(DedupKey.feedback_id, func.count().label("n"))
-            .where(DedupKey.key.in_(list(dict.fromkeys(keys))))
-            .group_by(DedupKey.feedback_id).order_by(func.count().desc()).limit(limit)
-        ).all()
-        ids = [r[0] for r in rows]
-        if ids:
-            for fid, sig, cluster in self.session.execute(
-                    select(DedupSignature.feedback_id, DedupSignature.signature,
-                           DedupSignature.cluster).where(DedupSignature.feedback_id.in_(ids))):
-                self._cache[fid] = (sig, cluster)
-        return ids
+        hashes, exact = _hashes(keys)
+        counts = self._read_counts(hashes + [exact])
+        rare = [h for h in hashes if h != exact and 0 < counts[h] <= self.stop_after]
+        sampled = [(h, 1) for h in hashes if h != exact and counts[h] > self.stop_after]
+        if counts[exact]:
+            sampled.append((exact, EXACT_WEIGHT))
+        parts = [f"SELECT item, 1 AS w FROM dedup_posting WHERE key IN ({_ints(rare)})"] if rare else []
+        parts += [f"SELECT item, {w} AS w FROM (SELECT item FROM dedup_posting WHERE key = {h} "
+                  f"ORDER BY item LIMIT {int(self.sample)}) AS s{i}" for i, (h, w) in enumerate(sampled)]
+        if not parts:
+            return []
+        rows = self._sql(
+            "SELECT d.feedback_id, CAST(d.signature AS TEXT), d.cluster FROM "
+            f"(SELECT item, sum(w) AS score FROM ({' UNION ALL '.join(parts)}) AS hits "
+            f"GROUP BY item ORDER BY score DESC, item LIMIT {int(limit)}) AS top "
+            "JOIN dedup_item d ON d.id = top.item ORDER BY top.score DESC, top.item").all()
+        for fid, sig, cluster in rows:
+            self._cache[fid] = (sig, cluster)
+        return [r[0] for r in rows]
 
     def add(self, item_id: str, keys: list[str], signature: CaseSignature, cluster: str) -> None:
-        self.session.execute(insert(DedupKey), [{"key": k, "feedback_id": item_id}
-                                                for k in dict.fromkeys(keys)])
-        self.session.execute(insert(DedupSignature), [{
-            "feedback_id": item_id, "signature": signature.to_dict(), "cluster": cluster}])
-        self._cache[item_id] = (signature.to_dict(), cluster)
+        """Store the item; count its keys and post it under those not yet common. Keys
+        already common are left alone: no write, no row lock on a hot counter."""
+        sig = _dumps(signature.to_dict())
+        self._cache[item_id] = (sig, cluster)
+        hashes, exact = _hashes(keys)
+        counts = self._read_counts(hashes + [exact])
+        growing = sorted({h for h in [*hashes, exact] if counts[h] <= self.stop_after})
+        ones = ", ".join(f"({h}, 1)" for h in growing)  # sorted: writers lock in one order
+        upsert = (f"INSERT INTO dedup_key_count (key, n) VALUES {ones} ON CONFLICT (key) "
+                  "DO UPDATE SET n = dedup_key_count.n + 1 RETURNING key, n")
+        if self._postgres():
+            if not growing:
+                self._sql("INSERT INTO dedup_item (feedback_id, signature, cluster) "
+                          "VALUES (%(f)s, %(s)s::json, %(c)s)", {"f": item_id, "s": sig, "c": cluster})
+                return
+            self._sql(f"WITH it AS (INSERT INTO dedup_item (feedback_id, signature, cluster) "
+                      f"VALUES (%(f)s, %(s)s::json, %(c)s) RETURNING id), up AS ({upsert}) "
+                      f"INSERT INTO dedup_posting (key, item) SELECT up.key, it.id FROM up, it "
+                      f"WHERE up.n <= {int(self.stop_after)}", {"f": item_id, "s": sig, "c": cluster})
+            for h in growing:
+                self._counts[h] += 1
+            return
+        item = self._sql("INSERT INTO dedup_item (feedback_id, signature, cluster) VALUES (?, ?, ?)",
+                         (item_id, sig, cluster)).lastrowid
+        if not growing:
+            return
+        now = dict(self._sql(upsert).all())
+        self._counts.update(now)
+        posted = [h for h in growing if now[h] <= self.stop_after]
+        if posted:
+            self._sql("INSERT INTO dedup_posting (key, item) VALUES "
+                      + ", ".join(f"({h}, {int(item)})" for h in posted))
 
     def signature(self, item_id: str) -> CaseSignature | None:
         if item_id in self._cache:
-            return CaseSignature.from_dict(self._cache[item_id][0])
-        row = self.session.get(DedupSignature, item_id)
-        return CaseSignature.from_dict(row.signature) if row else None
+            sig = self._cache[item_id][0]
+        else:
+            sig = self.session.scalar(select(DedupItem.signature).where(DedupItem.feedback_id == item_id))
+            if sig is None:
+                return None
+        return CaseSignature.from_dict(_loads(sig) if isinstance(sig, str) else sig)
 
     def cluster_of(self, item_id: str) -> str | None:
         if item_id in self._cache:
             return self._cache[item_id][1]
-        row = self.session.get(DedupSignature, item_id)
-        return row.cluster if row else None
+        return self.session.scalar(select(DedupItem.cluster).where(DedupItem.feedback_id == item_id))
 
     def cluster_size(self, cluster: str) -> int:
         return self.session.scalar(
-            select(func.count()).select_from(DedupSignature).where(DedupSignature.cluster == cluster)) or 0
+            select(func.count()).select_from(DedupItem).where(DedupItem.cluster == cluster)) or 0
 
     def __len__(self) -> int:
-        return self.session.scalar(select(func.count()).select_from(DedupSignature)) or 0
+        return self.session.scalar(select(func.count()).select_from(DedupItem)) or 0
+
+
+def _ints(xs: Iterable[int]) -> str:
+    return ", ".join(str(int(x)) for x in xs)
+
+
+def _dumps(obj: dict) -> str:
+    return orjson.dumps(obj).decode()
+
+
+def capped_postings(items: np.ndarray, hashes: np.ndarray, *, stop_after: int = STOP_AFTER
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """What adding the items one by one in id order would leave, computed at once:
+    (count keys, counts, posting keys, posting items), postings sorted by (key, item) and
+    each key's postings cut after its first ``stop_after`` items. A count stops one past
+    the cap, as `SqlKeyStore.add` stops counting a key once it is common."""
+    order = np.lexsort((items, hashes))
+    k, it = hashes[order], items[order]
+    keys, first, counts = np.unique(k, return_index=True, return_counts=True)
+    rank = np.arange(len(k)) - np.repeat(first, counts)
+    keep = rank < stop_after
+    return keys, np.minimum(counts, stop_after + 1), k[keep], it[keep]
+
+
+def bulk_load(conn: Connection, rows: Iterable[tuple[int, str, str, str]],
+              items: np.ndarray, hashes: np.ndarray, *, stop_after: int = STOP_AFTER) -> None:
+    """Load a whole index at once (benchmarks, rebuilds): ``rows`` are (id, feedback_id,
+    signature JSON text, cluster) with ids 1, 2, ... in arrival order; ``items`` and
+    ``hashes`` are parallel arrays of (id, key hash), the exact keys included. PostgreSQL
+    gets COPY, SQLite one executemany per table, in the caller's transaction."""
+    ckeys, counts, pkeys, pitems = capped_postings(items, hashes, stop_after=stop_after)
+    raw = conn.connection.driver_connection
+    if conn.dialect.name == "postgresql":
+        with raw.cursor() as cur:
+            with cur.copy("COPY dedup_item (id, feedback_id, signature, cluster) FROM STDIN") as cp:
+                for row in rows:
+                    cp.write_row(row)
+            for table, a, b in (("dedup_key_count (key, n)", ckeys, counts),
+                                 ("dedup_posting (key, item)", pkeys, pitems)):
+                with cur.copy(f"COPY {table} FROM STDIN (FORMAT BINARY)") as cp:
+                    for start in range(0, max(len(a), 1), 1_000_000):
+                        cp.write(_binary_rows(a[start:start + 1_000_000], b[start:start + 1_000_000],
+                                              header=start == 0, trailer=start + 1_000_000 >= len(a)))
+            cur.execute("SELECT setval(pg_get_serial_sequence('dedup_item', 'id'), "
+                        "(SELECT coalesce(max(id), 0) + 1 FROM dedup_item), false)")
+            cur.execute("ANALYZE dedup_item; ANALYZE dedup_posting; ANALYZE dedup_key_count")
+        return
+    cur = raw.cursor()
+    cur.executemany("INSERT INTO dedup_item (id, feedback_id, signature, cluster) VALUES (?, ?, ?, ?)",
+                    rows)
+    cur.executemany("INSERT INTO dedup_key_count (key, n) VALUES (?, ?)",
+                    zip(ckeys.tolist(), counts.tolist()))
+    cur.executemany("INSERT INTO dedup_posting (key, item) VALUES (?, ?)",
+                    zip(pkeys.tolist(), pitems.tolist()))
+    cur.execute("ANALYZE")
+    cur.close()
+
+
+_BIN_ROW = np.dtype([("fields", ">i2"), ("len_a", ">i4"), ("a", ">i8"), ("len_b", ">i4"), ("b", ">i4")])
+
+
+def _binary_rows(a: np.ndarray, b: np.ndarray, *, header: bool, trailer: bool) -> bytes:
+    """(BIGINT, INTEGER) rows in PostgreSQL's binary COPY format, built by numpy."""
+    rows = np.empty(len(a), dtype=_BIN_ROW)
+    rows["fields"], rows["len_a"], rows["a"], rows["len_b"], rows["b"] = 2, 8, a, 4, b
+    head = b"PGCOPY\n\xff\r\n\x00" + bytes(8) if header else b""
+    return head + rows.tobytes() + (b"\xff\xff" if trailer else b"")

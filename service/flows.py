@@ -24,6 +24,7 @@ from service.dedup_store import SqlKeyStore
 from service.errors import EmptyText, NotFound, TooLarge, ValidationFailed
 from service.localities import normalize_locality
 from service.models import AuditEvent, Feedback, SubmitterIdentity, Suggestion
+from service.periods import VIETNAM, local_date
 from service.schemas import FeedbackCreate
 from service.security import IdentityCipher
 from service.store import feedback_by_idempotency_key, now, untriaged_ids
@@ -96,7 +97,7 @@ def intake_item(db: Database, triager: Triager | None, cipher: IdentityCipher,
     item = {
         "id": uuid.uuid4().hex, "tracking_code": _tracking_code(), "text_raw": payload.text,
         "channel": payload.channel.value if payload.channel else None, "locality": locality,
-        "district": payload.district, "received_at": _utc(payload.received_at) if payload.received_at else t,
+        "district": payload.district, "received_at": received_utc(payload.received_at) if payload.received_at else t,
         "created_at": t,
         "external_ref": payload.external_ref, "idempotency_key": idempotency_key,
         "status": "untriaged", "version": 1}
@@ -220,7 +221,7 @@ def _write_triage(s: Session, triager: Triager, item: dict, result, *,
                   reporter_key: str | None) -> Triaged:
     track = item.get("track") or guess_track(item["text_raw"]).value
     hol = vietnam_holidays()
-    due = due_date(_as_date(item["received_at"]), Track(track), triager.taxonomy, holidays=hol)
+    due = due_date(local_date(item["received_at"]), Track(track), triager.taxonomy, holidays=hol)
     reporters = (distinct_reporters(s, result.cluster, own=reporter_key)
                  if result.duplicate else 1)
     days_left = working_days_left(datetime.now(UTC).date(), due, hol)
@@ -231,7 +232,8 @@ def _write_triage(s: Session, triager: Triager, item: dict, result, *,
         reporters=reporters, days_left=days_left)
     values = {
         "text_redacted": result.redacted_text, "model_id": result.model_id,
-        "out_of_scope": result.out_of_scope, "priority": prio.score,
+        "out_of_scope": result.out_of_scope, "uncertainty": result.uncertainty,
+        "priority": prio.score,
         "priority_level": prio.level, "reasons": list(prio.reasons),
         "explanations": result.explanations,
         "duplicate_of": result.duplicate.item_id if result.duplicate else None,
@@ -263,13 +265,12 @@ def distinct_reporters(s: Session, cluster: str, *, own: str | None) -> int:
     return len({k for k in keys if k is not None}) + sum(k is None for k in keys)
 
 
-def _utc(moment: datetime) -> datetime:
-    """Stored in UTC: SQLite keeps no offset, so 08:15+07:00 would come back as 08:15."""
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
-
-def _as_date(dt) -> date:
-    return dt.date() if hasattr(dt, "date") else dt
+def received_utc(moment: datetime) -> datetime:
+    """Received-at in UTC, so that both backends store the same instant (SQLite keeps no
+    offset) and period reports compare like with like; a time without an offset is the
+    local time of the Vietnamese office that received the item."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=VIETNAM)).astimezone(UTC)
 
 
 _HOLIDAYS: frozenset[date] | None = None

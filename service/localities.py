@@ -39,3 +39,23 @@ def normalize_locality(code: str | None) -> str | None:
         return f"{wards[ward]}.{ward}"
     raise InvalidLocality(f"{code!r} is not a province (2 digits) or commune/ward (5 digits) code "
                           "of the 2025 administrative map")
+
+
+@lru_cache(maxsize=1)
+def _names() -> dict[str, str]:
+    import vietnam_provinces as vp
+
+    names = {f"{int(p.code.value):02d}": p.name for p in vp.Province.iter_all()}
+    names.update({f"{int(w.province_code.value):02d}.{int(w.code.value):05d}": w.name
+                  for w in vp.Ward.iter_all()})
+    return names
+
+
+def locality_name(code: str | None, *, with_province: bool = False) -> str | None:
+    """The official name of a stored locality code, for people to read: '01' → 'Thành phố
+    Hà Nội', '01.00070' → 'Phường Hoàn Kiếm' (with ``with_province``: 'Phường Hoàn Kiếm,
+    Thành phố Hà Nội'); None when unknown."""
+    if code and with_province and "." in code:
+        ward, province = _names().get(code), _names().get(code.split(".")[0])
+        return f"{ward}, {province}" if ward and province else ward
+    return _names().get(code) if code else None

@@ -8,7 +8,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -26,7 +38,7 @@ class Feedback(Base):
     channel: Mapped[str | None] = mapped_column(String(32))
     locality: Mapped[str | None] = mapped_column(String(32), index=True)
     district: Mapped[str | None] = mapped_column(String(200))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     external_ref: Mapped[str | None] = mapped_column(String(128))
     idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
@@ -45,10 +57,16 @@ class Feedback(Base):
     due_at: Mapped[date | None] = mapped_column(Date, index=True)
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claim_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    final_codes: Mapped[list | None] = mapped_column(JSON)
+    final_codes: Mapped[list | None] = mapped_column(JSON(none_as_null=True))  # SQL NULL until reviewed
     outcome: Mapped[str | None] = mapped_column(Text)
     forwarded_to: Mapped[str | None] = mapped_column(String(200))
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # How unsure the model was (0 sure … 1 a coin toss): the labelling-session order.
+    uncertainty: Mapped[float | None] = mapped_column(Float, index=True)
+
+    # Items closed in a period (status forwarded/closed, reviewed_at in range): the
+    # periodic report. Not reviewed_at alone: SQLite would pick it for IS NULL.
+    __table_args__ = (Index("ix_feedback_status_reviewed_at", "status", "reviewed_at"),)
 
 
 class Review(Base):
@@ -66,6 +84,8 @@ class Review(Base):
     added: Mapped[list] = mapped_column(JSON)
     duplicate_confirmed: Mapped[bool | None]
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The taxonomy edition the codes belong to; older labels migrate through its mapping.
+    taxonomy_version: Mapped[str | None] = mapped_column(String(32))
 
 
 class Suggestion(Base):
@@ -112,19 +132,50 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class DedupKey(Base):
-    """One index key of an item's case signature (MinHash band, person, place, phrase)."""
+class DedupItem(Base):
+    """One item in the duplicate index: its case signature and cluster. ``id`` is a compact
+    surrogate that the postings point to (a 32-character feedback id in each of ~20
+    postings per item would triple the index at a million items)."""
 
-    __tablename__ = "dedup_key"
+    __tablename__ = "dedup_item"
 
-    key: Mapped[str] = mapped_column(String(80), primary_key=True)
-    feedback_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    __table_args__ = (Index("ix_dedup_key_feedback", "feedback_id"),)
-
-
-class DedupSignature(Base):
-    __tablename__ = "dedup_signature"
-
-    feedback_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    feedback_id: Mapped[str] = mapped_column(String(32), unique=True)
     signature: Mapped[dict] = mapped_column(JSON)
     cluster: Mapped[str] = mapped_column(String(40), index=True)
+
+
+class ConsoleSession(Base):
+    """A signed-in reviewer console: the browser holds a random token, the row holds only its
+    sha256, the key it stands for and the CSRF token its forms must echo. Logout or an
+    expired row ends it for every process at once."""
+
+    __tablename__ = "console_session"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_id: Mapped[str] = mapped_column(ForeignKey("api_key.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class DedupPosting(Base):
+    """One index key of an item (MinHash band, person, place, phrase) as a 64-bit hash of
+    the key string; a key keeps at most a few hundred postings (see ``DedupKeyCount``)."""
+
+    __tablename__ = "dedup_posting"
+
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    item: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+
+class DedupKeyCount(Base):
+    """How many items carry a key (counted up to just past the posting cap): a lookup reads
+    these first and does not pull the postings of a common key."""
+
+    __tablename__ = "dedup_key_count"
+
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(Integer)
+    __table_args__ = ({"sqlite_with_rowid": False},)

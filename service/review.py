@@ -123,7 +123,15 @@ def review(db: Database, taxonomy: Taxonomy, feedback_id: str, actor: str, *, ve
                      accepted=[c for c in suggested if c in codes],
                      removed=[c for c in suggested if c not in codes],
                      added=[c for c in codes if c not in suggested],
-                     duplicate_confirmed=duplicate_confirmed, at=t))
+                     duplicate_confirmed=duplicate_confirmed, at=t,
+                     taxonomy_version=taxonomy.version))
+        if duplicate == "reject" or merge_into:  # later duplicates follow the reviewer's cluster
+            from sqlalchemy import update
+
+            from service.models import DedupItem
+
+            s.execute(update(DedupItem).where(DedupItem.feedback_id == item.id)
+                      .values(cluster=item.cluster))
         item.final_codes = codes
         item.track = track.value if track else item.track
         item.status = target

@@ -110,6 +110,7 @@ class QueueItem(BaseModel):
     claimed_by: str | None
     version: int
     excerpt: str | None
+    uncertainty: float | None = None
 
 
 class QueuePage(BaseModel):

@@ -31,7 +31,8 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.reviewer: frozenset({"feedback:read", "queue:read", "review:write", "taxonomy:read",
                               "model:read"}),
     Role.supervisor: frozenset({"feedback:read", "queue:read", "review:write", "taxonomy:read",
-                                "model:read", "identity:reveal", "audit:read", "report:read"}),
+                                "model:read", "identity:reveal", "audit:read", "report:read",
+                                "labels:export", "model:stats"}),
     Role.admin: frozenset({"*"}),
 }
 

@@ -30,5 +30,10 @@ class Settings(BaseSettings):
     intake_parallelism: int = Field(
         default=2, ge=1, description="single intakes one process works on at once; the "
         "others wait their turn in arrival order (bounded, first come first served)")
+    model_poll_seconds: float = Field(
+        default=2.0, description="how often each worker checks registry.json for a newly "
+                                 "promoted (or rolled back) model")
     host: str = Field(default="127.0.0.1", description="address `triage serve` listens on")
     port: int = Field(default=8000, description="port `triage serve` listens on")
+    console_session_hours: float = Field(
+        default=8.0, description="how long a reviewer console sign-in lasts (one working day)")

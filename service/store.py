@@ -45,8 +45,11 @@ def untriaged_ids(session: Session, limit: int = 100) -> list[str]:
 
 def queue(session: Session, *, status: list[str] | None, group: str | None, code: str | None,
           channel: str | None, locality: str | None, track: str | None, overdue: bool | None,
-          cluster: str | None, today, limit: int, offset: int) -> tuple[list[Feedback], int]:
-    """Items by priority (highest first), then due date (soonest first)."""
+          cluster: str | None, today, limit: int, offset: int,
+          order: str = "priority") -> tuple[list[Feedback], int]:
+    """Items by priority (highest first), then due date (soonest first); with
+    ``order="uncertainty"`` the items the model is least sure about come first (active
+    learning: a labelling session teaches the model most there)."""
     from sqlalchemy import func, or_
 
     q = select(Feedback)
@@ -69,8 +72,11 @@ def queue(session: Session, *, status: list[str] | None, group: str | None, code
     if cluster:
         q = q.where(Feedback.cluster == cluster)
     total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
-    q = q.order_by(Feedback.priority.desc().nulls_last(), Feedback.due_at.asc().nulls_last(),
-                   Feedback.created_at).limit(limit).offset(offset)
+    keys = [Feedback.priority.desc().nulls_last(), Feedback.due_at.asc().nulls_last(),
+            Feedback.created_at]
+    if order == "uncertainty":
+        keys.insert(0, Feedback.uncertainty.desc().nulls_last())
+    q = q.order_by(*keys).limit(limit).offset(offset)
     return list(session.scalars(q)), total
 
 
@@ -79,3 +85,24 @@ def audit_events(session: Session, *, feedback_id: str | None, limit: int, offse
     if feedback_id:
         q = q.where(AuditEvent.feedback_id == feedback_id)
     return list(session.scalars(q.order_by(AuditEvent.id.desc()).limit(limit).offset(offset)))
+
+
+def console_session_by_hash(session: Session, token_hash: str):
+    """The unexpired console session with this token hash, with its (unrevoked) key."""
+    from service.models import ConsoleSession
+
+    row = session.scalar(select(ConsoleSession).where(ConsoleSession.token_hash == token_hash,
+                                                      ConsoleSession.expires_at > now()))
+    if row is None:
+        return None, None
+    key = session.scalar(select(ApiKey).where(ApiKey.id == row.key_id,
+                                              ApiKey.revoked_at.is_(None)))
+    return (row, key) if key is not None else (None, None)
+
+
+def delete_expired_console_sessions(session: Session) -> None:
+    from sqlalchemy import delete
+
+    from service.models import ConsoleSession
+
+    session.execute(delete(ConsoleSession).where(ConsoleSession.expires_at <= now()))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import random
+import zlib
 from collections import Counter, defaultdict
 from itertools import combinations
 from pathlib import Path
@@ -32,6 +33,27 @@ def read_dedup_set(path: str | Path) -> list[dict]:
     return items
 
 
+SPLITS = ("all", "dev", "held-out")
+
+
+def case_half(item: dict, near_group: dict[str, str | None]) -> str:
+    """Which half of the set an item belongs to, by *case*: all items of a group in one half,
+    a hard negative with the item it imitates, so nothing tuned on the dev half has seen a
+    held-out case. A stable hash (crc32), not Python's salted ``hash``."""
+    key = item.get("group") or near_group.get(item.get("near") or "") or item["id"]
+    return "dev" if zlib.crc32(key.encode()) % 2 == 0 else "held-out"
+
+
+def split_items(items: list[dict], split: str) -> list[dict]:
+    """The items of one half (``dev`` or ``held-out``), in file order; ``all``: every item."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, not {split!r}")
+    if split == "all":
+        return items
+    group_of = {it["id"]: it.get("group") for it in items}
+    return [it for it in items if case_half(it, group_of) == split]
+
+
 def _pairs(clusters: dict[str, list[str]]) -> set[frozenset[str]]:
     out: set[frozenset[str]] = set()
     for members in clusters.values():
@@ -40,8 +62,9 @@ def _pairs(clusters: dict[str, list[str]]) -> set[frozenset[str]]:
     return out
 
 
-def evaluate_dedup(triager: Triager, path: str | Path, *, shuffle_seed: int | None = None) -> dict:
-    items = read_dedup_set(path)
+def evaluate_dedup(triager: Triager, path: str | Path, *, shuffle_seed: int | None = None,
+                   split: str = "all") -> dict:
+    items = split_items(read_dedup_set(path), split)
     if shuffle_seed is not None:
         random.Random(shuffle_seed).shuffle(items)
     index = dedup_index_for(triager)
@@ -87,7 +110,7 @@ def evaluate_dedup(triager: Triager, path: str | Path, *, shuffle_seed: int | No
         and frozenset((i, results[i].duplicate.item_id)) not in gold_pairs
     ]
     return {
-        "items": len(items), "groups": sum(1 for g in gold if not g.startswith("single-")),
+        "split": split, "items": len(items), "groups": sum(1 for g in gold if not g.startswith("single-")),
         "gold_pairs": len(gold_pairs), "predicted_pairs": len(pred_pairs),
         "pairwise_precision": round(precision, 4), "pairwise_recall": round(recall, 4),
         "pairwise_f1": round(f1, 4),
@@ -100,10 +123,10 @@ def evaluate_dedup(triager: Triager, path: str | Path, *, shuffle_seed: int | No
 
 
 def format_dedup_report(r: dict) -> str:
-    lines = [f"{r['items']} items, {r['groups']} groups, {r['gold_pairs']} duplicate pairs, "
-             f"{r['hard_negatives']} hard negatives",
-             f"pairwise precision {r['pairwise_precision']:.3f}  recall {r['pairwise_recall']:.3f}"
-             f"  F1 {r['pairwise_f1']:.3f}", "", "recall by variant kind:"]
+    lines = [(f"{r.get('split', 'all')}: {r['items']} items, {r['groups']} groups, "
+              f"{r['gold_pairs']} duplicate pairs, {r['hard_negatives']} hard negatives"),
+             (f"pairwise precision {r['pairwise_precision']:.3f}  recall {r['pairwise_recall']:.3f}"
+              f"  F1 {r['pairwise_f1']:.3f}"), "", "recall by variant kind:"]
     for k, v in r["recall_by_kind"].items():
         lines.append(f"  {k:<28}{v:>6.3f}  (n={r['count_by_kind'][k]})")
     lines.append(f"hard negatives linked: {len(r['hard_negatives_linked'])}")

@@ -30,10 +30,12 @@ def evaluate_examples(triager: Triager, examples: Sequence[LabelledExample]) -> 
     oos = Counter()
     exact = 0
     errors = []
-    for ex, res in zip(examples, results):
+    found: dict[str, list[int]] = {}  # code -> items where the gold code was suggested
+    for i, (ex, res) in enumerate(zip(examples, results)):
         gold, pred = set(ex.labels), set(res.suggested)
         for c in pred & gold:
             tp[c] += 1
+            found.setdefault(c, []).append(i)
         for c in pred - gold:
             fp[c] += 1
         for c in gold - pred:
@@ -70,6 +72,7 @@ def evaluate_examples(triager: Triager, examples: Sequence[LabelledExample]) -> 
         "exact_match": round(exact / n, 4) if n else 0.0,
         "per_code": per_code,
         "errors": errors,
+        "found": found,
     }
 
 

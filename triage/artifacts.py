@@ -135,6 +135,43 @@ def set_active(models_dir: str | Path, model_id: str) -> None:
     _write_json_atomic(models_dir / REGISTRY, reg)
 
 
+def list_models(models_dir: str | Path) -> list[dict]:
+    """The cards of every model directory (newest first), without the thresholds; a
+    directory without a readable card is skipped."""
+    cards = []
+    for meta_path in Path(models_dir).glob(f"*/{META}"):
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        if not isinstance(meta, dict) or "id" not in meta:
+            continue
+        meta.pop("thresholds", None)
+        cards.append(meta)
+    return sorted(cards, key=lambda m: str(m.get("created_at", "")), reverse=True)
+
+
+def rollback(models_dir: str | Path, *, to: str | None = None) -> tuple[str | None, str]:
+    """Make the previous active model (or ``to``, an earlier one) active again:
+    (the model that was active, the one that is now)."""
+    models_dir = Path(models_dir)
+    reg = read_registry(models_dir)
+    history = list(reg.get("history") or [])
+    current = reg.get("active")
+    if to is None:
+        while history and history[-1] == current:
+            history.pop()
+        if not history:
+            raise ModelNotFoundError("no earlier model to roll back to")
+        to = history.pop()
+    elif to in history:
+        history = history[:len(history) - 1 - history[::-1].index(to)]
+    reg.update(active=to, history=history,
+               updated_at=datetime.now(UTC).isoformat(timespec="seconds"))
+    _write_json_atomic(models_dir / REGISTRY, reg)
+    return current, to
+
+
 def active_model_id(models_dir: str | Path) -> str | None:
     return read_registry(models_dir).get("active")
 

@@ -33,6 +33,9 @@ class Scores:
     p_out: np.ndarray  # (n,) probability that the item is out of scope
 
 
+NYSTROEM_BASIS = 8_000  # basis rows of the large-n fit: n·m² flops, n·m memory
+
+
 def _softmax(z: np.ndarray) -> np.ndarray:
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
@@ -55,7 +58,8 @@ class FeedbackClassifier(BaseEstimator, ClassifierMixin):
 
     def __init__(self, *, classes: list[str], groups: list[str], out_codes: list[str],
                  alpha: float = 1.0, temperature: float = 8.0, group_power: float = 1.0,
-                 vectorizer: TriageVectorizer | None = None):
+                 vectorizer: TriageVectorizer | None = None, max_dual: int = 12_000,
+                 seed: int = 13):
         self.classes = classes
         self.groups = groups
         self.out_codes = out_codes
@@ -63,6 +67,8 @@ class FeedbackClassifier(BaseEstimator, ClassifierMixin):
         self.temperature = temperature
         self.group_power = group_power
         self.vectorizer = vectorizer
+        self.max_dual = max_dual
+        self.seed = seed
 
     # -- fitting -------------------------------------------------------------------------
     def fit(self, docs: list[FeatureDoc], labels: list[list[str]], *, primary: list[str]):
@@ -83,18 +89,47 @@ class FeedbackClassifier(BaseEstimator, ClassifierMixin):
             targets[i, K + p] = 1.0
             targets[i, 2 * K + gindex[self.groups[p]]] = 1.0
             targets[i, 2 * K + G] = float(primary[i] in out_set)
-        gram = (X @ X.T).toarray().astype(np.float64) + 1.0  # +1: the bias term
-        gram[np.diag_indices(n)] += self.alpha
-        dual = scipy.linalg.solve(gram, targets, assume_a="pos")
+        if n <= self.max_dual:
+            basis = X
+            gram = (X @ X.T).toarray().astype(np.float64) + 1.0  # +1: the bias term
+            gram[np.diag_indices(n)] += self.alpha
+            dual = scipy.linalg.solve(gram, targets, assume_a="pos")
+        else:
+            basis, dual = self._nystroem(X, targets)
         self.vectorizer_ = vec
         self.classes_ = np.array(classes)
         self.group_names_ = group_names
         self.class_group_ = np.array([gindex[g] for g in self.groups])
         self.out_mask_ = np.array([c in out_set for c in classes])
         # One matrix for every head: columns [ovr K | primary K | group G | out 1].
-        self.W_ = np.ascontiguousarray((X.T @ dual).astype(np.float32))
+        self.W_ = np.ascontiguousarray((basis.T @ dual).astype(np.float32))
         self.b_ = dual.sum(axis=0).astype(np.float32)
         return self
+
+    def _nystroem(self, X: sp.csr_matrix, targets: np.ndarray) -> tuple[sp.csr_matrix, np.ndarray]:
+        """The same ridge when n is too large for an n×n Gram matrix (50,000 cases would
+        need 20 GB and a Cholesky of 4·10¹³ flops): the weights are restricted to the span
+        of ``NYSTROEM_BASIS`` training rows picked at random (Nyström). With K = X·Bᵀ + 1 over
+        the basis rows B, minimize ‖K·A − Y‖² + α·Aᵀ·K_BB·A, i.e. solve
+        (KᵀK + α·K_BB)·A = KᵀY, an m×m system; W = Bᵀ·A as in the exact case. Memory is
+        n×m, time n·m², both linear in n."""
+        n, m = X.shape[0], min(self.max_dual, NYSTROEM_BASIS)
+        rng = np.random.default_rng(self.seed)
+        basis = X[np.sort(rng.choice(n, size=m, replace=False))]
+        BT = basis.T.tocsc()
+        lhs = np.zeros((m, m))
+        rhs = np.zeros((m, targets.shape[1]))
+        for start in range(0, n, 4096):  # K in row blocks: never n×m at once
+            K = (X[start:start + 4096] @ BT).toarray().astype(np.float32) + 1.0
+            lhs += K.T @ K  # float32 BLAS, summed in float64
+            rhs += K.T @ targets[start:start + 4096].astype(np.float32)
+        kbb = (basis @ BT).toarray().astype(np.float64) + 1.0
+        lhs += self.alpha * kbb
+        lhs[np.diag_indices(m)] += 1e-5 * np.trace(lhs) / m  # jitter: K_BB is only PSD
+        try:
+            return basis, scipy.linalg.solve(lhs, rhs, assume_a="pos")
+        except np.linalg.LinAlgError:  # float32 sums can leave it barely indefinite
+            return basis, scipy.linalg.solve(lhs, rhs, assume_a="sym")
 
     # -- scoring -------------------------------------------------------------------------
     def transform(self, docs: list[FeatureDoc]) -> sp.csr_matrix:

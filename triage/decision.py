@@ -35,6 +35,22 @@ class Decision:
     suggested: list[str]
     out_of_scope: bool
     implied: dict[str, str]  # implied code -> the code that implied it
+    uncertainty: float = 0.0  # 0 = sure … 1 = a coin toss (labelling-session order)
+
+
+def uncertainty(rank_row: np.ndarray, p_out: float, out_threshold: float) -> float:
+    """How unsure the model is: the larger of (a) how close the two best codes are
+    (margin sampling on the ranking scores) and (b) how close the out-of-scope
+    probability is to its threshold. Both lie in [0, 1]."""
+    if rank_row.size >= 2:
+        top2 = np.partition(rank_row, -2)[-2:]
+        s2, s1 = float(top2[0]), float(top2[1])
+        margin = 1.0 - (s1 - s2) / s1 if s1 > 1e-9 else 1.0
+    else:
+        margin = 0.0
+    span = max(out_threshold, 1.0 - out_threshold, 1e-9)
+    near_out = 1.0 - min(1.0, abs(p_out - out_threshold) / span)
+    return round(float(min(1.0, max(0.0, margin, near_out))), 4)
 
 
 def gate_scores(scores: np.ndarray, party: np.ndarray, party_mask: np.ndarray,
@@ -84,10 +100,11 @@ def decide(row: np.ndarray, rank_row: np.ndarray, p_out: float, *, classes: np.n
     order = np.concatenate(([first], order[order != first]))
     ranked = list(zip(classes[order].tolist(), row[order].tolist()))
     out_codes = set(taxonomy.out_codes)
+    unsure = uncertainty(rank_row, p_out, policy.out_threshold)
     if p_out >= policy.out_threshold:
         best_out = next(c for c, _ in ranked if c in out_codes)
         ranked = [r for r in ranked if r[0] == best_out] + [r for r in ranked if r[0] != best_out]
-        return Decision(ranked, [best_out], True, {})
+        return Decision(ranked, [best_out], True, {}, unsure)
     masks = _masks(classes, taxonomy)
     allowed = masks.inside & (masks.any_member if party_member else masks.non_party)
     inside_order = order[allowed[order]]
@@ -112,7 +129,7 @@ def decide(row: np.ndarray, rank_row: np.ndarray, p_out: float, *, classes: np.n
         if act is not None:
             ranked = [r for r in ranked if r[0] == act] + [r for r in ranked if r[0] != act]
             final = [act] + [c for c in final if c != act]
-    return Decision(ranked, final, False, implied)
+    return Decision(ranked, final, False, implied, unsure)
 
 
 ACT_GROUPS = frozenset({"TN", "LP"})

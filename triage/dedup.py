@@ -6,12 +6,16 @@ A duplicate is a *link*, never a deletion. For each item:
 1. a :class:`CaseSignature` is computed from the redacted, normalized text: diacritics-free
    syllable shingles (MinHash), the rarest phrases, and the case specifics — people's
    names, offices and places, amounts, dates, plate numbers;
-2. candidate earlier items are found through *keys* (MinHash band keys, specific keys,
+2. candidate earlier items are found through *keys* (MinHash band keys, specific keys —
+   names, bodies, plates, amounts, the official's given name or post with the commune —,
    rare-phrase keys) in a :class:`KeyStore` — a dict here, an indexed SQL table in the
    service, so nothing correctness needs lives only in one process's memory;
-3. each candidate is verified by a finer comparison (weighted wording overlap, containment
-   for a short mention of a long petition, agreement of specifics; a different accused
-   person or a different amount or act counts against), giving a similarity in [0, 1];
+3. each candidate is verified by a finer comparison (wording in diacritics-free form:
+   IDF-weighted bigram overlap, content-word TF-IDF cosine and containment with the
+   model's IDF, containment of one listed matter of voter-meeting notes; agreement of
+   specifics, counted as far as the classifier's code scores say it is the same act; a
+   different accused person or a different amount or act counts against), giving a
+   similarity in [0, 1];
 4. the best candidate above the threshold becomes ``duplicate_of`` and the item joins its
    cluster.
 """
@@ -27,6 +31,7 @@ import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Protocol
 
 import numpy as np
@@ -46,7 +51,7 @@ ROLES = ("pho chu tich", "chu tich", "pho bi thu", "bi thu", "truong thon", "tru
          "giam doc", "pho giam doc", "truong phong", "pho truong phong", "truong khoa",
          "bac si", "giao vien", "can bo thue", "kiem lam", "hai quan", "canh sat giao thong",
          "truong tram", "chanh van phong", "tu phap", "quan ly thi truong", "doi truong",
-         "thu truong", "chanh thanh tra", "can bo")
+         "thu truong", "chanh thanh tra", "can bo", "cong chuc")
 _ROLE_RE = re.compile(r"(?<!\w)(" + "|".join(sorted(ROLES, key=len, reverse=True)) + r")(?!\w)")
 _SYL_RE = re.compile(r"[^\W_]+")
 _PLATE_RE = re.compile(r"\b(\d{2})\s?-?\s?([a-z]{1,2}\d?)\s?-?\s?(\d{3})\.?(\d{2})\b")
@@ -92,25 +97,44 @@ _ORG_RE = re.compile(rf"(?<!\w)(?i:(?:{_alts(ORG_UNITS)}){_FILLER})[ \t]+({_CAP_
 _UNIT_WORDS = {strip_diacritics(u).split()[-1] for u in
                COMMUNE_UNITS + VILLAGE_UNITS + PROVINCE_UNITS + ORG_UNITS} | {
     "ban", "ủy", "uy", "hội", "hoi", "sở", "so", "phòng", "phong", "đảng", "dang", "mặt", "mat",
-    "cục", "cuc", "chi", "đội", "doi", "đồn", "don", "viện", "vien", "tòa", "toa", "nhân", "nhan"}
+    "cục", "cuc", "chi", "đội", "doi", "đồn", "don", "viện", "vien", "tòa", "toa", "nhân", "nhan",
+    "đường", "duong", "phố", "pho", "ngõ", "ngo", "hẻm", "hem", "kiệt", "kiet"}  # streets
+# Provinces and big cities whose names begin with a surname ("Hà Tĩnh", "Cao Bằng"): places,
+# not people, when they stand alone ("xã Duy Tiên, Ninh Bình").
+PROVINCE_NAMES = frozenset({
+    "ha noi", "ha tinh", "ha giang", "ha nam", "ha tay", "cao bang", "ninh binh", "ninh thuan",
+    "lam dong", "lang son", "lai chau", "dong nai", "dong thap", "bac ninh", "bac giang",
+    "bac kan", "bac lieu", "kien giang", "tien giang", "hau giang", "an giang", "vinh long",
+    "vinh phuc", "tay ninh", "quang ninh", "quang tri", "quang nam", "quang ngai", "quang binh",
+    "thai nguyen", "thai binh", "hoa binh", "phu tho", "phu yen", "lao cai", "son la",
+    "ca mau", "tra vinh", "soc trang", "ben tre", "long an", "binh duong", "binh phuoc",
+    "binh dinh", "binh thuan", "dak lak", "dak nong", "gia lai", "kon tum", "khanh hoa",
+    "nghe an", "thanh hoa", "hung yen", "hai duong", "hai phong", "da nang", "can tho",
+    "tuyen quang", "yen bai", "dien bien", "nam dinh", "ba ria", "vung tau", "hue"})
+_MIDDLE_PLAIN = {"van", "thi", "duc", "huu", "minh", "quang", "ngoc", "dinh"}
 _CAP_RUN_RE = re.compile(rf"(?<![\w])(\w+[ \t]+)?({_CAP}(?:[ \t]+{_CAP}){{1,3}})(?!\w)")
 _TITLE_NAME_RE = re.compile(
-    rf"(?<!\w)(?:ông|bà|anh|chị|cô|chú|bác|thầy|em|cậu|dì|đồng chí|đ/c|ong|ba|chi|co|chu|bac|"
+    rf"(?<!\w)(?i:ông|bà|anh|chị|cô|chú|bác|thầy|em|cậu|dì|đồng chí|đ/c|ong|ba|chi|co|chu|bac|a|"
     rf"thay|dong chi|{_alts(['phó chủ tịch', 'chủ tịch', 'bí thư', 'phó bí thư', 'trưởng thôn', 'trưởng ấp', 'trưởng khu', 'kế toán', 'địa chính', 'hiệu trưởng', 'giám đốc', 'trưởng công an', 'trưởng phòng', 'cán bộ', 'bác sĩ', 'bs', 'y tá', 'điều dưỡng', 'giáo viên', 'thầy giáo', 'cô giáo', 'công an', 'thủ quỹ', 'trưởng khoa', 'trưởng trạm', 'kiểm lâm', 'cảnh sát', 'đội trưởng', 'thanh tra', 'đăng kiểm viên', 'tư pháp', 'phó giám đốc', 'trưởng ban'])})"
     rf"(?:[ \t]+(?:{_alts(COMMUNE_UNITS + VILLAGE_UNITS)}|UBND|Ủy ban nhân dân xã|Ủy ban nhân dân))?"
     rf"[ \t]+({_CAP})(?![ \t]*{_CAP})(?!\w)")
+_CAP_WORD_RE = re.compile(rf"(?<!\w){_CAP}")
+_MIDDLE_MARKED = {"văn", "thị", "đức", "hữu", "minh", "quang", "ngọc", "đình"}
 _LOWER_NAME_RE = re.compile(
     r"(?<!\w)(" + "|".join(sorted(SURNAMES)) + r")\s+(van|thi|duc|huu|minh|quang|ngoc|dinh)"
     r"\s+([^\W\d_]+)(?!\w)")
 
-# Similarity from which an earlier item is linked as the same case. Chosen on the dev half
-# of data/dedup (split by case), precision first: a false link between two different
-# cases of the same kind is worse for reviewers than a missed one.
-DEFAULT_THRESHOLD = 0.6
+# Similarity from which an earlier item is linked as the same case. Chosen, with the
+# TOPIC_* bases and the evidence weights below, on the dev half of data/dedup only
+# (`triage evaluate-dedup --split dev`; split by case), precision first: a false link
+# between two different cases of the same kind is worse for reviewers than a missed one.
+DEFAULT_THRESHOLD = 0.7
 
 NUM_PERM = 24
 BANDS = 8  # 8 bands x 3 rows: bigram-Jaccard 0.5 meets in a band with p ~ 0.66, 0.7 with p ~ 0.96
 RARE_KEYS = 6
+MAX_TERMS = 160       # content syllables kept per signature (the highest-weighted)
+TERM_MIN_IDF = 0.3    # of the largest IDF: below it a syllable is a function word
 _PRIME = (1 << 31) - 1
 _rng = np.random.RandomState(20261201)  # fixed: band keys are stored, so must never change
 _A = _rng.randint(1, _PRIME, size=(NUM_PERM, 1)).astype(np.int64)
@@ -141,6 +165,9 @@ class CaseSignature:
     plates: frozenset[str]
     codes: tuple[tuple[str, float], ...] = ()  # the best-scored codes: what act it is
     minhash: tuple[int, ...] = field(default=(), repr=False)
+    # content syllable -> TF-IDF weight (L2-normalised; the rarest MAX_TERMS only): what the
+    # text is about, in words another citizen would also use
+    terms: dict[str, float] = field(default_factory=dict, repr=False)
 
     @property
     def total(self) -> float:
@@ -155,6 +182,7 @@ class CaseSignature:
                 "names", "names_plain", "accused", "accused_plain", "communes", "villages",
                 "orgs", "roles", "amounts", "dates", "plates")},
             "codes": [list(c) for c in self.codes], "minhash": list(self.minhash),
+            "terms": {t: round(w, 4) for t, w in self.terms.items()},
         }
 
     @classmethod
@@ -164,7 +192,7 @@ class CaseSignature:
             "roles", "amounts", "dates", "plates")}
         return cls(weights=dict(d["weights"]), segments=tuple(frozenset(s) for s in d["segments"]),
                    accented=d["accented"], codes=tuple((c, float(v)) for c, v in d["codes"]),
-                   minhash=tuple(d["minhash"]), **sets)
+                   minhash=tuple(d["minhash"]), terms=dict(d.get("terms", {})), **sets)
 
     def keys(self) -> list[str]:
         """Index keys: MinHash bands, case specifics and the rarest phrases."""
@@ -179,13 +207,20 @@ class CaseSignature:
         keys += [f"p:{p}" for p in self.plates]
         keys += [f"a:{a}" for a in self.amounts if a >= 1_000_000]
         keys += [f"v:{c}|{v}" for c in self.communes for v in self.villages]
+        # another citizen names the same official by given name or post, and the place:
+        # "ông Hùng ... xã Tân Phước", "chủ tịch xã ... Tân Phước"
+        given = {n for n in self.accused_plain if n.startswith("~")}
+        places = self.communes | self.orgs
+        keys += [f"k:{n[1:]}|{p}" for n in given for p in places]
+        keys += [f"r:{r}|{p}" for r in self.roles for p in places]
         rare = heapq.nsmallest(RARE_KEYS, self.weights.items(), key=lambda kv: (-kv[1], kv[0]))
         keys += [f"g:{g}" for g, _ in rare]
         return keys
 
 
 class Idf:
-    """IDF weights of diacritics-free syllable bigrams; unseen bigrams count as rare."""
+    """IDF weights of diacritics-free syllables and syllable bigrams (the model's own, so a
+    word common in feedback weighs little); unseen ones count as rare."""
 
     def __init__(self, table: dict[str, float] | None = None, default: float = 1.0):
         self.table = table or {}
@@ -194,6 +229,22 @@ class Idf:
     def weights(self, grams: Iterable[str]) -> dict[str, float]:
         get, d = self.table.get, self.default
         return {g: get(g, d) for g in grams}
+
+    def terms(self, syllables: Iterable[str], *, limit: int | None = None) -> dict[str, float]:
+        """Sublinear TF-IDF of the content syllables, L2-normalised: function words (IDF
+        under :data:`TERM_MIN_IDF` of the largest) and bare numbers are left out."""
+        get, d = self.table.get, self.default
+        floor = TERM_MIN_IDF * d
+        raw = {}
+        for t, n in Counter(syllables).items():
+            w = get(t, d)
+            if w >= floor and not t.isdigit():
+                raw[t] = (1.0 + math.log(n)) * w
+        limit = limit or MAX_TERMS
+        if len(raw) > limit:
+            raw = dict(heapq.nlargest(limit, raw.items(), key=lambda kv: (kv[1], kv[0])))
+        norm = math.sqrt(sum(v * v for v in raw.values()))
+        return {t: v / norm for t, v in raw.items()} if norm else {}
 
 
 def _minhash(shingles: set[str]) -> tuple[int, ...]:
@@ -229,12 +280,15 @@ _NOT_A_NAME_START = {"trường", "bệnh", "công", "ủy", "ban", "hội", "s�
                      "trung", "cục", "viện", "tòa", "đảng", "mặt", "nhà", "chợ", "quỹ"}
 
 
-def _people(text: str, plain: str, role_spans: list[tuple[int, int, str]]) -> tuple[set[str], set[str]]:
+def _people(text: str, plain: str, role_spans: list[tuple[int, int, str]], *,
+            accented: bool = False) -> tuple[set[str], set[str]]:
     """People's names, lower-cased with marks ("hồ sỹ lâm", "~lâm" for the given name), and
     which of them stand next to a post (the accused, rather than the writer or a witness)."""
     names: set[str] = set()
     accused: set[str] = set()
     starts = [a for a, _, _ in role_spans]
+    # "Quản lý thị trường Đỗ Mạnh Cường": a name right after a post, not a school's name
+    role_ends = {b + 1 for _, b, _ in role_spans}
 
     def near_post(start: int, end: int) -> bool:
         i = bisect.bisect_left(starts, start - _NEAR - 30)
@@ -247,13 +301,15 @@ def _people(text: str, plain: str, role_spans: list[tuple[int, int, str]]) -> tu
 
     for m in _CAP_RUN_RE.finditer(text):
         before = strip_diacritics((m.group(1) or "").strip()).lower()
-        if before in _UNIT_WORDS:
+        if before in _UNIT_WORDS and m.start(2) not in role_ends:
             continue  # "xã Cẩm Xuyên", "Công ty Phát Đạt": a place or a body
         raw = m.group(2).split()
-        if all(len(w) > 1 and w.isupper() for w in raw):
+        while len(raw) > 1 and len(raw[-1]) > 1 and raw[-1].isupper():
+            raw.pop()  # "Ngô Quyền HP": a trailing abbreviation is not part of a name
+        if all(len(w) > 1 and w.isupper() for w in raw) or len(raw) < 2:
             continue  # an all-caps heading, not a name
         parts = [w.lower() for w in raw]
-        if parts[0] in _NOT_A_NAME_START:
+        if parts[0] in _NOT_A_NAME_START or strip_diacritics(" ".join(parts)) in PROVINCE_NAMES:
             continue
         if strip_diacritics(parts[0]) in SURNAMES:
             found = {" ".join(parts), "~" + parts[-1]}
@@ -263,12 +319,15 @@ def _people(text: str, plain: str, role_spans: list[tuple[int, int, str]]) -> tu
                 accused |= found
     for m in _TITLE_NAME_RE.finditer(text):
         given = m.group(1).lower()
-        if strip_diacritics(given) not in _UNIT_WORDS:
+        if not (len(given) > 1 and m.group(1).isupper()) and strip_diacritics(given) not in _UNIT_WORDS:
             names.add("~" + given)
             if near_post(m.start(), m.end()):
                 accused.add("~" + given)
-    if not names:  # lower-case text: surname + common middle name
+    if not names and len(_CAP_WORD_RE.findall(text)) < 3:  # lower-case text: surname + middle
         for m in _LOWER_NAME_RE.finditer(plain):
+            if (accented and len(text) == len(plain)
+                    and text[m.start(2):m.end(2)].lower() not in _MIDDLE_MARKED):
+                continue  # "lại thì bị" is not "Lại Thị Bi": with marks, the middle must be one
             found = {" ".join(m.groups()), "~" + m.group(3)}
             names |= found
             if near_post(m.start(), m.end()):
@@ -276,10 +335,13 @@ def _people(text: str, plain: str, role_spans: list[tuple[int, int, str]]) -> tu
     return names, accused
 
 
-_SEGMENT_SPLIT_RE = re.compile(r"(?:^|\s)(?:\+|-|–|•|\*|\(\d+\)|\d+[.)]|[a-e]\))\s+|(?i:(?<=[.;])\s+(?=cử tri|cu tri|ý kiến|y kien|người gọi|nguoi goi)|\n+(?=cử tri|cu tri))")
+# A list marker opens a line or follows the end of a sentence: "tháng 9) không" and
+# "văn hóa - xã hội" inside a sentence are not items of a list.
+_MARK_AT = r"(?:^|\n|(?<=[.;:!?])[ \t])[ \t]*"
+_SEGMENT_SPLIT_RE = re.compile(_MARK_AT + r"(?:\+|-|–|•|\*|\(\d+\)|\d+[.)]|[a-e]\))\s+|(?i:(?<=[.;])\s+(?=cử tri|cu tri|ý kiến|y kien|người gọi|nguoi goi)|\n+(?=cử tri|cu tri))")
 
 
-_LIST_HINT_RE = re.compile(r"(?:^|\s)(?:\+|-|–|•|\(\d+\)|\d+[.)])\s|(?i:cử tri|cu tri|ý kiến|y kien)")
+_LIST_HINT_RE = re.compile(_MARK_AT + r"(?:\+|-|–|•|\(\d+\)|\d+[.)])\s|(?i:cử tri|cu tri|ý kiến|y kien)")
 
 
 def _segments(text: str) -> tuple[frozenset[str], ...]:
@@ -293,7 +355,7 @@ def _segments(text: str) -> tuple[frozenset[str], ...]:
     out = []
     for part in parts:
         syl = _SYL_RE.findall(strip_diacritics(part.lower()))
-        grams = frozenset(f"{a} {b}" for a, b in zip(syl, syl[1:]))
+        grams = frozenset(f"{a} {b}" for a, b in pairwise(syl))
         if len(grams) >= 8:
             out.append(grams)
     return tuple(out) if len(out) >= 2 else ()
@@ -324,7 +386,7 @@ def case_signature(redacted_text: str, *, codes: Iterable[tuple[str, float]] = (
     the caller has them already."""
     plain = plain if plain is not None else strip_diacritics(redacted_text.lower())
     syl = syllables if syllables is not None else _SYL_RE.findall(plain)
-    grams = {f"{a} {b}" for a, b in zip(syl, syl[1:])}
+    grams = {f"{a} {b}" for a, b in pairwise(syl)}
     idf = idf or Idf()
     role_spans = [(m.start(), m.end(), m.group(1)) for m in _ROLE_RE.finditer(plain)]
     roles = {r for _, _, r in role_spans}
@@ -335,6 +397,11 @@ def case_signature(redacted_text: str, *, codes: Iterable[tuple[str, float]] = (
         if name.count(" ") >= 2 and strip_diacritics(name.split(" ", 1)[0].lower()) in SURNAMES:
             person_places.append(name)  # "Chủ tịch UBND xã Hồ Sỹ Lâm" is a person
             continue
+        words = strip_diacritics(name.lower()).split()
+        for k in range(1, len(words) - 1):  # "xã Duy Tiên Đinh Thị Nhạn": the place ends
+            if words[k] in SURNAMES and words[k + 1] in _MIDDLE_PLAIN:
+                name = " ".join(name.split()[:k])
+                break
         unit = strip_diacritics(m.group(1).lower())
         key = f"{unit} {strip_diacritics(name.lower())}"
         if unit in _COMMUNE_PLAIN:
@@ -353,22 +420,24 @@ def case_signature(redacted_text: str, *, codes: Iterable[tuple[str, float]] = (
     dates = {f"{int(d)}/{int(mo)}" for d, mo, _ in _DATE_RE.findall(plain)
              if 1 <= int(d) <= 31 and 1 <= int(mo) <= 12}
     plates = {"".join(m) for m in _PLATE_RE.findall(plain)}
-    people, accused = _people(redacted_text, plain, role_spans)
+    if accented is None:
+        accented = diacritic_ratio(redacted_text) >= 0.03
+    people, accused = _people(redacted_text, plain, role_spans, accented=accented)
     for name in person_places:
         full = name.lower().split()
         found = {" ".join(full), "~" + full[-1]}
         people |= found
         accused |= found
     segments = _segments(redacted_text)
-    roles = {r for r in roles if r != "can bo"}
+    roles = {r for r in roles if r not in ("can bo", "cong chuc")}  # too general to tell apart
     return CaseSignature(
-        weights=idf.weights(grams), segments=segments, accented=(accented if accented is not None
-                                               else diacritic_ratio(redacted_text) >= 0.03),
+        weights=idf.weights(grams), segments=segments, accented=accented,
         names=frozenset(people), names_plain=frozenset(strip_diacritics(n) for n in people),
         accused=frozenset(accused), accused_plain=frozenset(strip_diacritics(n) for n in accused),
         communes=frozenset(communes), villages=frozenset(villages), orgs=frozenset(orgs),
         roles=frozenset(roles), amounts=frozenset(amounts), dates=frozenset(dates),
         plates=frozenset(plates), codes=tuple((c, float(v)) for c, v in codes), minhash=_minhash(grams or set(syl)),
+        terms=idf.terms(syl),
     )
 
 
@@ -391,10 +460,18 @@ def _weighted_overlap(a: CaseSignature, b: CaseSignature) -> tuple[float, float]
 
 
 # Evidence weights of the verification step (see `similarity`).
-SAME_ACCUSED, SAME_PERSON, OTHER_ACCUSED = 0.35, 0.15, 0.40
+SAME_ACCUSED, SAME_PERSON, OTHER_ACCUSED = 0.35, 0.25, 0.40
 SAME_ORG, SAME_COMMUNE, SAME_VILLAGE, OTHER_COMMUNE, OTHER_VILLAGE = 0.15, 0.10, 0.05, 0.30, 0.15
 SAME_AMOUNT, OTHER_AMOUNT, SAME_DATE, SAME_PLATE, OTHER_PLATE = 0.10, 0.05, 0.05, 0.30, 0.35
 OTHER_ROLE, OTHER_ACT, OTHER_ACT_BELOW = 0.15, 0.20, 0.25
+SAME_ROLE, SAME_GIVEN_NAME = 0.1, 0.0
+ACT_SAME, ACT_OTHER = 0.5, 0.25   # act cosine under which the acts differ / clearly differ
+ACT_UNKNOWN = 0.5                 # act of a matter listed among others (not scored alone)
+ACT_CORROBORATED = 0.8            # act taken as agreeing when two specifics agree
+TOPIC_COSINE = 0.3                # term cosine of two reports of the same kind, not case
+TOPIC_CONTAINMENT = 0.6           # term containment of the same
+LISTED_MATTER = 0.6               # containment from which a listed matter is "about" it
+MIN_SEGMENT_TERMS = 10
 
 
 def _cosine(da: dict[str, float], db: dict[str, float]) -> float:
@@ -424,28 +501,95 @@ def _places_meet(a: frozenset[str], b: frozenset[str]) -> bool:
     return False
 
 
+def term_cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    """Cosine of two L2-normalised term vectors."""
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(v * b[t] for t, v in a.items() if t in b)
+
+
+def term_containment(x: dict[str, float], y: dict[str, float]) -> float:
+    """Share of ``x``'s term mass that ``y`` also has: a summary or a mention is contained
+    in the petition it retells."""
+    total = sum(v * v for v in x.values())
+    return sum(v * v for t, v in x.items() if t in y) / total if total else 0.0
+
+
+def segment_containment_terms(a: CaseSignature, b: CaseSignature) -> float:
+    """The best containment of one matter of a list (voter-meeting notes, a hotline log)
+    in the other text: a one-line mention is compared with its own line only."""
+    best = 0.0
+    for x, y in ((a, b), (b, a)):
+        for seg in x.segments:
+            syl = {w for g in seg for w in g.split()}
+            sub = {t: v for t, v in x.terms.items() if t in syl}
+            if len(sub) >= MIN_SEGMENT_TERMS:
+                best = max(best, term_containment(sub, y.terms))
+    return best
+
+
+def _above(x: float, base: float) -> float:
+    """``x`` rescaled so that ``base`` (what any two reports of the same kind reach) is 0."""
+    return max(0.0, (x - base) / (1.0 - base))
+
+
+def wording(a: CaseSignature, b: CaseSignature) -> tuple[float, float]:
+    """(wording similarity in [0, 1], containment of a listed matter in the other text).
+
+    The largest of: the IDF-weighted bigram overlap (cosine, or containment for a
+    summary); the content-word TF-IDF cosine of the two texts; the containment of the
+    shorter one's content words in the longer; the containment of one matter of a list in
+    the other text. The last three are rescaled so that the overlap two reports of the
+    same *kind* have counts as nothing: wording tells the kind, the specifics the case.
+    """
+    cos, contain = _weighted_overlap(a, b)
+    text = max(cos, 0.8 * contain if min(len(a.weights), len(b.weights)) >= 6 else 0.0)
+    small, big = (a, b) if len(a.terms) <= len(b.terms) else (b, a)
+    seg = segment_containment_terms(a, b) if a.segments or b.segments else 0.0
+    return max(text, _above(term_cosine(a.terms, b.terms), TOPIC_COSINE),
+               _above(term_containment(small.terms, big.terms), TOPIC_CONTAINMENT),
+               _above(seg, TOPIC_CONTAINMENT)), seg
+
+
+def _unmarked_meet(x: frozenset[str], y: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
+    """Names of two marked texts, where a name written without marks on one side ("bà
+    Kieu" in a message that is otherwise accented) is put in the other's spelling when
+    their plain forms meet; "hùng" and "hưng" stay different people."""
+    bare_x = {n for n in x if strip_diacritics(n) == n}
+    bare_y = {n for n in y if strip_diacritics(n) == n}
+    if not bare_x and not bare_y:
+        return x, y
+    plain_y = {strip_diacritics(n): n for n in y}
+    plain_x = {strip_diacritics(n): n for n in x}
+    x2 = {plain_y.get(n, n) if n in bare_x else n for n in x}
+    y2 = {plain_x.get(n, n) if n in bare_y else n for n in y}
+    return frozenset(x2), frozenset(y2)
+
+
 def similarity(a: CaseSignature, b: CaseSignature) -> tuple[float, list[str]]:
     """How likely two signatures describe the same concrete case, in [0, 1], with reasons.
 
-    Wording overlap (IDF-weighted; containment for a short mention of a long petition),
-    plus the case specifics, which count as far as the two describe the same kind of act
-    (the classifier's scores): the same accused person, body, place, amount, date or plate
-    count for; another accused person, commune, village or plate counts against — two
-    cases of the same kind in the same commune are different cases, and so are two acts of
-    the same person.
+    Wording (see :func:`wording`), plus the case specifics, which count as far as the two
+    describe the same kind of act (the classifier's scores): the same accused person,
+    body, place, amount, date or plate count for; another accused person, commune, village
+    or plate counts against — two cases of the same kind in the same commune are
+    different cases, and so are two acts of the same person. A matter listed among others
+    (voter-meeting notes) has no act score of its own: its list's scores are a mixture, so
+    the act then neither helps nor hurts.
     """
-    cos, contain = _weighted_overlap(a, b)
-    text_sim = max(cos, 0.8 * contain if min(len(a.weights), len(b.weights)) >= 6 else 0.0)
-    seg = segment_containment(a, b)
-    text_sim = max(text_sim, 0.8 * seg)
+    text_sim, seg = wording(a, b)
     act = act_similarity(a, b)
-    if seg >= 0.4:
-        act = max(act, seg)  # one matter of a longer list: its own act is not scored
+    listed = bool(a.segments) != bool(b.segments) and seg >= LISTED_MATTER
+    if listed:
+        act = max(act, ACT_UNKNOWN)
     reasons = [f"từ ngữ trùng {text_sim:.2f}"]
     plus, minus = 0.0, 0.0
     both_marked = a.accented and b.accented
     acc_a, acc_b = (a.accused, b.accused) if both_marked else (a.accused_plain, b.accused_plain)
     na, nb = (a.names, b.names) if both_marked else (a.names_plain, b.names_plain)
+    if both_marked:  # a name typed without marks in a marked text meets by its plain form
+        acc_a, acc_b = _unmarked_meet(acc_a, acc_b)
+        na, nb = _unmarked_meet(na, nb)
     if acc_a & acc_b:
         plus += SAME_ACCUSED
         reasons.append("cùng người bị phản ánh: " + ", ".join(sorted(n.lstrip("~") for n in acc_a & acc_b)))
@@ -453,8 +597,8 @@ def similarity(a: CaseSignature, b: CaseSignature) -> tuple[float, list[str]]:
           and not (acc_a & nb) and not (acc_b & na)):
         minus += OTHER_ACCUSED
         reasons.append("khác người bị phản ánh")
-    elif {n for n in na & nb if n[0] != "~"}:
-        plus += SAME_PERSON
+    elif na & nb:
+        plus += SAME_PERSON if {n for n in na & nb if n[0] != "~"} else SAME_GIVEN_NAME
         reasons.append("cùng tên người")
     if a.orgs & b.orgs:
         plus += SAME_ORG
@@ -487,12 +631,27 @@ def similarity(a: CaseSignature, b: CaseSignature) -> tuple[float, list[str]]:
         else:
             minus += OTHER_PLATE
             reasons.append("khác biển số")
-    if a.roles and b.roles and not (a.roles & b.roles):
-        minus += OTHER_ROLE
-        reasons.append("khác chức vụ")
-    if act < 0.5:
-        minus += OTHER_ACT if act >= 0.25 else OTHER_ACT + OTHER_ACT_BELOW
+    if a.roles and b.roles:
+        if a.roles & b.roles:
+            plus += SAME_ROLE
+        else:
+            minus += OTHER_ROLE
+            reasons.append("khác chức vụ")
+    # Two independent specifics of the *event* that agree (the accused and the amount, the
+    # plate and the date...) identify the case by themselves: the classifier's scores of a
+    # retelling in other words (a status question, a formal complaint) do not outweigh
+    # them. The accused's own office is not one: it goes with every act of that person.
+    corroborated = sum((bool(acc_a & acc_b), bool(a.amounts & b.amounts),
+                        bool(a.plates & b.plates), bool(a.dates & b.dates))) >= 2
+    if corroborated:
+        act = max(act, ACT_CORROBORATED)
+    if act < ACT_SAME:
+        minus += OTHER_ACT if act >= ACT_OTHER else OTHER_ACT + OTHER_ACT_BELOW
         reasons.append("khác hành vi")
+    if listed:
+        # the other matters of the list bring their own people, hamlets and posts: only
+        # what the matched matter could share counts, and another commune still counts against
+        minus = OTHER_COMMUNE if "khác xã/phường" in reasons else 0.0
     score = text_sim + plus * act - minus
     return max(0.0, min(1.0, score)), reasons
 

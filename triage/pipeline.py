@@ -56,6 +56,7 @@ class TriageResult:
     cluster: str | None
     model_id: str
     redaction_counts: dict[str, int] = field(default_factory=dict)
+    uncertainty: float = 0.0  # 0 = sure … 1 = a coin toss
 
     def to_contract(self) -> dict:
         """The `triage predict` output line (DESIGN.md)."""
@@ -127,7 +128,7 @@ class Triager:
 
     def _empty_decision(self) -> Decision:
         ranked = [("OUT03", 1.0)] + [(str(c), 0.0) for c in self._classes if c != "OUT03"]
-        return Decision(ranked, ["OUT03"], True, {})
+        return Decision(ranked, ["OUT03"], True, {}, 0.0)
 
     def triage_many(self, items: Iterable[tuple[str | None, str]], *,
                     dedup: DuplicateIndex | None = None,
@@ -184,7 +185,7 @@ class Triager:
                 explanations=_dedupe_explanations(explanations), implied=d.implied,
                 out_of_scope=d.out_of_scope, party_member=p.party_member, priority=prio,
                 duplicate=match, cluster=cluster, model_id=self.model.model_id,
-                redaction_counts=p.redaction_counts))
+                redaction_counts=p.redaction_counts, uncertainty=d.uncertainty))
         return results
 
 
@@ -204,11 +205,11 @@ def _dedupe_explanations(explanations: dict[str, list[str]]) -> dict[str, list[s
 
 
 def idf_for(triager: Triager) -> Idf:
-    """IDF of diacritics-free syllable bigrams from the model's vectorizer (rare = high)."""
+    """IDF of diacritics-free syllables and bigrams from the model's vectorizer (rare = high)."""
     if triager._idf is None:
         plain = triager.model.classifier.vectorizer_.plain_
         idf = plain.idf_
-        table = {t: float(idf[j]) for t, j in plain.vocabulary_.items() if t.count(" ") == 1}
+        table = {t: float(idf[j]) for t, j in plain.vocabulary_.items() if t.count(" ") <= 1}
         triager._idf = Idf(table, float(idf.max()) if len(idf) else 1.0)
     return triager._idf
 

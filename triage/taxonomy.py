@@ -86,6 +86,8 @@ class Taxonomy:
     deadlines: tuple[Deadline, ...]
     crosswalk: Crosswalk
     fingerprint: str
+    # Older editions: version -> {old code: new codes}; codes not listed keep their code.
+    mappings: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)
     _party_re: re.Pattern | None = field(default=None, repr=False, compare=False)
     _party_ascii_re: re.Pattern | None = field(default=None, repr=False, compare=False)
 
@@ -98,6 +100,21 @@ class Taxonomy:
             return self.categories[code]
         except KeyError:
             raise KeyError(f"unknown category code: {code!r}") from None
+
+    def migrate_codes(self, codes: list[str] | tuple[str, ...],
+                      from_version: str | None) -> list[str]:
+        """Codes given under edition ``from_version``, in this edition (order kept,
+        duplicates dropped; a code the new edition retired without a successor lapses).
+        ``None`` means this edition. An edition with no mapping is an error, never a guess."""
+        if from_version is None or from_version == self.version:
+            mapped = [c for c in codes if c in self.categories]
+        elif from_version in self.mappings:
+            table = self.mappings[from_version]
+            mapped = [n for c in codes for n in table.get(c, (c,)) if n in self.categories]
+        else:
+            raise TaxonomyError([f"no mapping from taxonomy edition {from_version!r} to "
+                                 f"{self.version!r}: add it under previous_editions"])
+        return list(dict.fromkeys(mapped))
 
     def group_of(self, code: str) -> str:
         return self.category_or_raise(code).group
@@ -225,6 +242,18 @@ def validate_taxonomy(raw: object) -> list[str]:
     if len(set(group_codes)) != len(group_codes):
         problems.append("duplicate group code")
     problems.extend(_validate_crosswalk(raw.get("crosswalk"), seen, set(group_codes)))
+    for ei, ed in enumerate(raw.get("previous_editions") or []):
+        if not isinstance(ed, dict) or not ed.get("version"):
+            problems.append(f"previous edition #{ei + 1}: missing version")
+            continue
+        if str(ed["version"]) == str(raw.get("version")):
+            problems.append(f"previous edition {ed['version']!r} is this edition")
+        for old, new in (ed.get("mapping") or {}).items():
+            targets = new if isinstance(new, list) else [new]
+            for t in targets:
+                if t not in seen:
+                    problems.append(f"previous edition {ed['version']!r}: {old} maps to "
+                                    f"unknown code {t!r}")
     for di, d in enumerate(raw.get("deadlines") or []):
         if not isinstance(d, dict) or not d.get("name") or not d.get("citation"):
             problems.append(f"deadline #{di + 1}: missing name or citation")
@@ -353,6 +382,9 @@ def parse_taxonomy(raw: dict) -> Taxonomy:
         deadlines=deadlines,
         crosswalk=crosswalk,
         fingerprint=_fingerprint(raw),
+        mappings={str(ed["version"]): {old: tuple(new if isinstance(new, list) else [new])
+                                       for old, new in (ed.get("mapping") or {}).items()}
+                  for ed in raw.get("previous_editions") or []},
         _party_re=_word_regex(cues),
         _party_ascii_re=_word_regex(cues_ascii),
     )

@@ -114,6 +114,9 @@ def get_model(st=Depends(state), c: Caller = Depends(require("model:read"))):
     if st.triager is None:
         from service.errors import ModelUnavailable
         raise ModelUnavailable("no verified model is loaded")
+    import os
+
     meta = dict(st.triager.model.meta)
     meta.pop("thresholds", None)
+    meta["serving"] = {"pid": os.getpid(), "refused": st.refused}
     return meta

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 
@@ -30,19 +31,25 @@ def get_queue(st=Depends(state), c: Caller = Depends(require("queue:read")),
               group: str | None = None, code: str | None = None, channel: str | None = None,
               locality: str | None = None, track: str | None = None,
               overdue: bool | None = None, cluster: str | None = None,
+              order: Literal["priority", "uncertainty"] = Query(
+                  default="priority",
+                  description="priority: most urgent first; uncertainty: the items the model "
+                              "is least sure about first (labelling sessions)"),
               limit: int = Query(default=50, ge=1, le=500), offset: int = Query(default=0, ge=0)):
     if c.scope and locality and not in_scope(c.scope, locality):
         raise Forbidden("locality outside the key's scope")
     with st.db.read() as s:
         items, total = queue(s, status=status, group=group, code=code, channel=channel,
                              locality=locality or c.scope, track=track, overdue=overdue,
-                             cluster=cluster, today=date.today(), limit=limit, offset=offset)
+                             cluster=cluster, today=date.today(), limit=limit, offset=offset,
+                             order=order)
         return QueuePage(total=total, items=[QueueItem(
             id=i.id, status=i.status, priority=i.priority, priority_level=i.priority_level,
             due_at=i.due_at, track=i.track, channel=i.channel, locality=i.locality,
             suggested=[x.code for x in suggestions_of(s, i.id) if x.suggested],
             cluster=i.cluster, duplicate_of=i.duplicate_of, claimed_by=i.claimed_by,
-            version=i.version, excerpt=(i.text_redacted or "")[:200] or None) for i in items])
+            version=i.version, excerpt=(i.text_redacted or "")[:200] or None,
+            uncertainty=i.uncertainty) for i in items])
 
 
 @router.get("/clusters/{cluster_id}")

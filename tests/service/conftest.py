@@ -7,7 +7,7 @@ import os
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import MetaData, create_engine, text
 
 from service.app import create_app
 from service.db import Database
@@ -24,6 +24,9 @@ def _reset_postgres(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as conn:
         Base.metadata.drop_all(conn)
+        existing = MetaData()  # and tables of older schemas (dedup_key, dedup_signature ...)
+        existing.reflect(conn)
+        existing.drop_all(conn)
         conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
     engine.dispose()
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from service.db import Database
+from service.dedup_store import SqlKeyStore
 from triage.textutil import strip_diacritics
 
 CASE = ("Kính gửi Mặt trận Tổ quốc xã Tân Phước. Ông Nguyễn Văn Hùng, Chủ tịch UBND xã Tân Phước, "
@@ -76,7 +78,7 @@ def test_lease_release_lets_another_reviewer_claim(client, make_key):
     assert client.post(f"/api/v1/feedback/{item['id']}/claim", headers=r2).status_code == 200
 
 
-def test_cluster_view_split_and_merge(client, make_key):
+def test_cluster_view_split_and_merge(client, make_key, settings):
     intake, rev = make_key("intake"), make_key("reviewer")
     a = client.post("/api/v1/feedback", headers=intake, json={"text": CASE, "channel": "don_thu"}).json()
     b = client.post("/api/v1/feedback", headers=intake,
@@ -88,6 +90,11 @@ def test_cluster_view_split_and_merge(client, make_key):
                         json={"version": v, "codes": ["TN01", "DD07"], "duplicate": "reject"}).json()
     assert split["cluster"] != a["cluster"] and split["duplicate_of"] is None
     assert client.get(f"/api/v1/clusters/{a['cluster']}", headers=rev).json()["size"] == 1
+    # the duplicate index follows the split: a later duplicate of b joins b's new cluster
+    db = Database(settings.database_url)
+    with db.read() as s:
+        assert SqlKeyStore(s).cluster_of(b["id"]) == split["cluster"]
+    db.dispose()
     v = client.post(f"/api/v1/feedback/{b['id']}/claim", headers=rev).json()["version"]
     merged = client.post(f"/api/v1/feedback/{b['id']}/review", headers=rev,
                          json={"version": v, "codes": ["TN01", "DD07"], "merge_into": a["cluster"]})

@@ -1,9 +1,17 @@
 """Duplicate detection on real Vietnamese variants: the same case is linked, a different
 case of the same kind is not."""
 
+import json
+
 import pytest
 
-from triage.dedup import DuplicateIndex, case_signature, similarity
+from triage.dedup import (
+    DEFAULT_THRESHOLD,
+    CaseSignature,
+    DuplicateIndex,
+    case_signature,
+    similarity,
+)
 from triage.normalize import normalize_text
 from triage.textutil import strip_diacritics
 
@@ -66,3 +74,139 @@ def test_links_are_stable_across_processes():
     runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            check=True).stdout for _ in range(2)}
     assert len(runs) == 1
+
+
+# Another citizen retells the case by phone: other words, the official by given name only.
+HOTLINE_RETELLING = (
+    "Alo, tôi ở ấp Tân Hòa xã Tân Phước muốn báo vụ tiền hỗ trợ lũ lụt. Ông Hùng chủ tịch xã "
+    "phát cho mỗi hộ có 1 triệu 2 mà bắt ký nhận 2 triệu, ai không chịu ký thì bị gạch tên "
+    "khỏi danh sách hỗ trợ. Cả ấp mấy chục hộ bị vậy, bà con bức xúc lắm.")
+# The same kind of act in the same commune, by another official: another case.
+OTHER_OFFICIAL = (
+    "Kính gửi Ủy ban MTTQ xã Tân Phước. Bà Trần Thị Loan, Phó Chủ tịch UBND xã Tân Phước, khi "
+    "chi tiền hỗ trợ hộ nghèo ăn Tết ở ấp Tân Lợi đã giữ lại mỗi hộ 300.000 đồng, nói là "
+    "\"tiền làm hồ sơ\". Ai không nộp thì bị đưa ra khỏi danh sách năm sau.")
+MEETING_NOTES = (
+    "Biên bản tiếp xúc cử tri xã Tân Phước ngày 20/12/2026:\n"
+    "1. Cử tri ấp Tân Lợi: đề nghị nạo vét kênh thủy lợi, mùa khô ruộng thiếu nước tưới.\n"
+    "2. Cử tri ấp Tân Hòa: tiền hỗ trợ lũ lụt mỗi hộ chỉ nhận 1,2 triệu nhưng phải ký nhận "
+    "2 triệu, ai không ký bị ông Hùng chủ tịch xã gạch tên.\n"
+    "3. Cử tri ấp Tân Thới: hỏi khi nào làm lại cây cầu khỉ qua rạch Cái Sơn.\n"
+    "4. Cử tri ấp Tân Hòa: đề nghị lắp đèn đường đoạn từ chợ về trường tiểu học.")
+
+
+def test_retelling_by_another_citizen_is_linked():
+    """Few shared phrases, but the same official (by given name), place, amount and act."""
+    (_, c0, _), (match, c1, _) = _index_with(PETITION, HOTLINE_RETELLING)
+    assert match is not None and match.item_id == "i0" and c1 == c0
+    assert any(r.startswith("cùng người bị phản ánh") for r in match.reasons)
+
+
+def test_same_act_by_another_official_in_the_same_commune_is_not_linked():
+    (_, c0, _), (match, c1, _) = _index_with(PETITION, OTHER_OFFICIAL)
+    assert match is None and c1 != c0
+
+
+def test_one_line_in_voter_meeting_notes_is_linked_to_the_petition():
+    """The notes' other matters do not dilute the one line about the case."""
+    (_, c0, _), (match, c1, _) = _index_with(PETITION, MEETING_NOTES)
+    assert match is not None and c1 == c0
+
+
+def test_signature_survives_the_store_round_trip():
+    sig = case_signature(normalize_text(PETITION))
+    assert sig.terms and abs(sum(v * v for v in sig.terms.values()) - 1.0) < 1e-6
+    back = CaseSignature.from_dict(json.loads(json.dumps(sig.to_dict())))
+    assert similarity(sig, back)[0] == pytest.approx(1.0)
+    assert sorted(back.keys()) == sorted(sig.keys())
+    old = sig.to_dict()
+    del old["terms"]  # stored before the term vector existed: still readable
+    assert CaseSignature.from_dict(old).terms == {}
+
+
+def test_lowercase_words_that_look_like_a_name_are_not_taken_for_one():
+    """'lại thì bị' has the letters of 'Lại Thị Bi' but not its marks."""
+    sig = case_signature(normalize_text(
+        "chị lớn tuổi hỏi lại thì bị ném tờ khai ra, bảo về học lại đi"))
+    assert not sig.names
+
+
+def test_pipeline_links_the_retelling_and_the_mention_but_not_the_other_official(triager):
+    """Through the pipeline, with the model's IDF and code scores as the act."""
+    from triage.pipeline import dedup_index_for
+
+    index = dedup_index_for(triager)
+    texts = [("p", PETITION), ("other", OTHER_OFFICIAL), ("tel", HOTLINE_RETELLING),
+             ("notes", MEETING_NOTES)]
+    res = {r.id: r for r in triager.triage_many(texts, dedup=index)}
+    assert res["tel"].cluster == res["p"].cluster
+    assert res["notes"].cluster == res["p"].cluster
+    assert res["other"].cluster != res["p"].cluster and res["other"].duplicate is None
+
+
+def test_evaluation_halves_keep_each_case_whole():
+    """Tuning on the dev half never sees a held-out case, nor a look-alike of one."""
+    from training.dedup_eval import read_dedup_set, split_items
+
+    items = read_dedup_set("data/dedup")
+    dev, held = split_items(items, "dev"), split_items(items, "held-out")
+    assert len(dev) + len(held) == len(items) and dev and held
+    half_of_group = {}
+    half_of_id = {}
+    for name, part in (("dev", dev), ("held", held)):
+        for it in part:
+            half_of_id[it["id"]] = name
+            if it.get("group"):
+                assert half_of_group.setdefault(it["group"], name) == name
+    for it in items:
+        if it.get("kind") == "hard_negative" and it.get("near") in half_of_id:
+            assert half_of_id[it["id"]] == half_of_id[it["near"]]
+
+
+STATUS_QUESTION = (
+    "Kính gửi Mặt trận xã Tân Phước, tôi là Lê Thị Hân ở ấp Tân Hòa. Tôi đã gửi đơn phản ánh "
+    "ông Nguyễn Văn Hùng, Chủ tịch UBND xã, phát 1.200.000 đồng mà bắt ký nhận 2.000.000 đồng "
+    "tiền hỗ trợ lũ lụt. Xin hỏi đơn của tôi đã được chuyển đi đâu, bao giờ có trả lời ạ?")
+SAME_OFFICIAL_OTHER_ACT = (
+    "Ông Nguyễn Văn Hùng, Chủ tịch UBND xã Tân Phước, tối nào cũng ngồi nhậu ở quán đầu ấp Tân "
+    "Hòa tới khuya, say rồi chạy xe về la lối, chửi bới người đi đường. Cán bộ mà vậy thì coi "
+    "sao được, đề nghị Mặt trận nhắc nhở.")
+
+
+def test_two_event_specifics_outweigh_a_different_act_score():
+    """A status question about the petition is scored as another kind of act, but the same
+    accused and the same amounts say it is the same case."""
+    a = case_signature(normalize_text(PETITION), codes=[("TN01", 0.8), ("DD07", 0.6)])
+    b = case_signature(normalize_text(STATUS_QUESTION), codes=[("KN02", 0.7), ("OUT01", 0.4)])
+    sim, reasons = similarity(a, b)
+    assert sim >= DEFAULT_THRESHOLD and "khác hành vi" not in reasons
+
+
+def test_the_same_official_in_another_act_is_another_case():
+    a = case_signature(normalize_text(PETITION), codes=[("TN01", 0.8), ("DD07", 0.6)])
+    b = case_signature(normalize_text(SAME_OFFICIAL_OTHER_ACT), codes=[("DD03", 0.8)])
+    sim, reasons = similarity(a, b)
+    assert sim < DEFAULT_THRESHOLD and "khác hành vi" in reasons
+    assert any(r.startswith("cùng người bị phản ánh") for r in reasons)
+
+
+def test_dashes_and_brackets_inside_a_sentence_do_not_make_a_list():
+    text = normalize_text(
+        "Kính gửi Ủy ban MTTQ xã Mỹ Hòa. Bà Lâm Thị Kiều, công chức văn hóa - xã hội của xã, "
+        "không chi trả trợ cấp tháng 7 và tháng 8) cho 14 cụ ở ấp Mỹ Thuận, nói là chưa có "
+        "kinh phí - nhưng ấp bên cạnh vẫn nhận đủ - rồi bắt các cụ ký nhận đủ ba tháng khi "
+        "phát tiền tháng 9. Đề nghị Mặt trận làm rõ và trả lại tiền cho các cụ.")
+    assert case_signature(text).segments == ()
+    assert len(case_signature(MEETING_NOTES).segments) >= 3
+
+
+def test_a_name_typed_without_marks_meets_the_marked_one():
+    """'bà Kieu' in an otherwise accented message is the 'bà Kiều' of the petition."""
+    a = case_signature(normalize_text(
+        "Bà Kiều, công chức chính sách xã Mỹ Hòa, giữ tiền trợ cấp tuổi già của các cụ."))
+    b = case_signature(normalize_text(
+        "ba ngoại em ở xã Mỹ Hòa không được nhận tiền trợ cấp, ba Kieu cán bộ xã bảo chưa có "
+        "kinh phí"))
+    assert a.accented and b.accented
+    _, reasons = similarity(a, b)
+    assert any(r.startswith("cùng người bị phản ánh") or r == "cùng tên người" for r in reasons)

@@ -1,15 +1,15 @@
 """reporter key: a keyed hash of the submitter's identity, to count distinct reporters
 
-Revision ID: 0007
-Revises: 0003
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-01 11:30:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 
-revision = '0007'
-down_revision = '0003'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
