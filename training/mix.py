@@ -13,6 +13,7 @@ Rules (issue #5, DESIGN.md "Labelled examples"):
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -66,7 +67,17 @@ def combine(seed: Sequence[LabelledExample], reviews: Sequence[LabelledExample],
     review_keys = set(latest)
     replaced = [ex for ex in seed if text_key(ex.text) in review_keys]
     train = [ex for ex in seed if text_key(ex.text) not in review_keys] + kept_reviews
-    groups = [cluster_of(ex) if ex.source == "review" else ex.id for ex in train]
+    # A cluster's CV group is named after its content, not its (random) cluster id, so the
+    # same reviewed cases always fall in the same folds: a retrain on the same data gives
+    # the same model.
+    first_key: dict[str, str] = {}
+    for ex in kept_reviews:
+        k = text_key(ex.text)
+        c = cluster_of(ex)
+        first_key[c] = min(first_key.get(c, k), k)
+    canonical = {c: "rc-" + hashlib.blake2b(k.encode(), digest_size=8).hexdigest()
+                 for c, k in first_key.items()}
+    groups = [canonical[cluster_of(ex)] if ex.source == "review" else ex.id for ex in train]
     info = {
         "reviewed_cases": len(reviews),
         "reviewed_unique": len(reviewed),

@@ -60,9 +60,18 @@ def test_recent_reviews_are_held_back_and_a_cluster_is_never_split():
     held = {ex.id for ex in mix.held_back}
     assert {"review-10", "review-20", "review-21"} <= held  # the whole cluster of the newest
     assert "review-1" not in held
-    train_clusters = {g for ex, g in zip(mix.train, mix.groups) if ex.source == "review"}
+    train_clusters = {ex.extra["cluster"] for ex in mix.train if ex.source == "review"}
     held_clusters = {ex.extra["cluster"] for ex in mix.held_back}
     assert not train_clusters & held_clusters
+    # one CV group per cluster, named by content: the same data gives the same folds
+    by_cluster = {}
+    for ex, g in zip(mix.train, mix.groups):
+        if ex.source == "review":
+            by_cluster.setdefault(ex.extra["cluster"], set()).add(g)
+    assert all(len(gs) == 1 for gs in by_cluster.values())
+    renamed = [LabelledExample(**{**ex.__dict__, "extra": {**ex.extra, "cluster": "x" + ex.extra["cluster"]}})
+               for ex in reviews]
+    assert combine(SEED, renamed, holdout=0.2).groups == mix.groups
     assert len(mix.train) + len(mix.held_back) == len(SEED) + len(reviews)
     # members of one cluster share a CV group, seed examples are their own group
     assert mix.groups[:3] == ["s1", "s2", "s3"]
