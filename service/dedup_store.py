@@ -112,8 +112,11 @@ class SqlKeyStore:
         sig = _dumps(signature.to_dict())
         self._cache[item_id] = (sig, cluster)
         hashes, exact = _hashes(keys)
-        counts = self._read_counts(hashes + [exact])
-        growing = sorted({h for h in [*hashes, exact] if counts[h] <= self.stop_after})
+        # An item with no key at all (symbols only) is stored but posted nowhere: no lookup
+        # asks for an empty key set, and its exact key would pool every such item together.
+        keyed = [*hashes, exact] if keys else []
+        counts = self._read_counts(keyed)
+        growing = sorted({h for h in keyed if counts[h] <= self.stop_after})
         ones = ", ".join(f"({h}, 1)" for h in growing)  # sorted: writers lock in one order
         upsert = (f"INSERT INTO dedup_key_count (key, n) VALUES {ones} ON CONFLICT (key) "
                   "DO UPDATE SET n = dedup_key_count.n + 1 RETURNING key, n")

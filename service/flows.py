@@ -171,10 +171,7 @@ class _LazyKeyStore:
         return self._s().candidates(keys, limit=limit)
 
     def add(self, item_id: str, keys: list[str], signature: CaseSignature, cluster: str) -> None:
-        # A text with no index key at all (a few words, nothing specific) would make the
-        # store run an empty multi-row INSERT and fail, leaving the item untriaged on every
-        # retry; a key of its own stores its signature and can never match another item.
-        self._s().add(item_id, keys or [f"self:{item_id}"], signature, cluster)
+        self._s().add(item_id, keys, signature, cluster)
 
     def signature(self, item_id: str) -> CaseSignature | None:
         return self._s().signature(item_id)

@@ -84,7 +84,7 @@ def export_reviewed(session: Session, taxonomy: Taxonomy, *, since: datetime | N
             "reviewed_at": rev.at.isoformat(),
             "model_id": rev.model_id,
             "taxonomy_version": taxonomy.version,
-            "suggested": [c for c in rev.accepted + rev.removed],
+            "suggested": rev.accepted + rev.removed,
         }
 
 

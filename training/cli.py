@@ -166,17 +166,10 @@ def _promote(args: argparse.Namespace) -> int:
 
 
 def _rollback(args: argparse.Namespace) -> int:
-    from triage.artifacts import load_model, read_registry, rollback
+    from triage.artifacts import rollback
     from triage.taxonomy import load_taxonomy
 
-    reg = read_registry(args.models_dir)
-    target = args.to or next((m for m in reversed(reg.get("history") or [])
-                              if m != reg.get("active")), None)
-    if target is None:
-        print("triage: no earlier model to roll back to", file=sys.stderr)
-        return 1
-    load_model(args.models_dir, load_taxonomy(), model_id=target)  # verify before switching
-    was, now = rollback(args.models_dir, to=target)
+    was, now = rollback(args.models_dir, to=args.to, taxonomy=load_taxonomy())  # verified first
     _audit(args, "model_rollback", {"model": now, "previous": was})
     print(f"rolled back from {was} to {now}", file=sys.stderr)
     print(now)

@@ -151,9 +151,11 @@ def list_models(models_dir: str | Path) -> list[dict]:
     return sorted(cards, key=lambda m: str(m.get("created_at", "")), reverse=True)
 
 
-def rollback(models_dir: str | Path, *, to: str | None = None) -> tuple[str | None, str]:
+def rollback(models_dir: str | Path, *, to: str | None = None,
+             taxonomy: Taxonomy | None = None) -> tuple[str | None, str]:
     """Make the previous active model (or ``to``, an earlier one) active again:
-    (the model that was active, the one that is now)."""
+    (the model that was active, the one that is now). With ``taxonomy`` the target is
+    loaded and verified first, and the registry is left alone if it fails."""
     models_dir = Path(models_dir)
     reg = read_registry(models_dir)
     history = list(reg.get("history") or [])
@@ -166,6 +168,8 @@ def rollback(models_dir: str | Path, *, to: str | None = None) -> tuple[str | No
         to = history.pop()
     elif to in history:
         history = history[:len(history) - 1 - history[::-1].index(to)]
+    if taxonomy is not None:
+        load_model(models_dir, taxonomy, model_id=to)
     reg.update(active=to, history=history,
                updated_at=datetime.now(UTC).isoformat(timespec="seconds"))
     _write_json_atomic(models_dir / REGISTRY, reg)

@@ -106,3 +106,10 @@ def require(permission: str):
             raise Forbidden(f"role {c.role} may not {permission}")
         return c
     return check
+
+
+def check_item_scope(st, feedback_id: str, c: Caller) -> None:
+    """404 or 403 (see ``item_in_scope_or_raise``) before acting on an item, in a read of
+    its own."""
+    with st.db.read() as s:
+        item_in_scope_or_raise(s, feedback_id, c)

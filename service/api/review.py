@@ -7,7 +7,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from service.api.deps import Caller, item_in_scope_or_raise, require, state
+from service.api.deps import Caller, check_item_scope, require, state
 from service.api.feedback import read_item
 from service.errors import Forbidden, NotFound
 from service.models import Feedback
@@ -18,11 +18,6 @@ from service.store import audit_events, queue, suggestions_of
 from triage.deadlines import Track
 
 router = APIRouter(prefix="/api/v1")
-
-
-def _in_scope_or_raise(st, feedback_id: str, c: Caller) -> None:
-    with st.db.read() as s:
-        item_in_scope_or_raise(s, feedback_id, c)
 
 
 @router.get("/queue", response_model=QueuePage)
@@ -79,14 +74,14 @@ def get_cluster(cluster_id: str, st=Depends(state), c: Caller = Depends(require(
 
 @router.post("/feedback/{feedback_id}/claim", response_model=FeedbackRead)
 def post_claim(feedback_id: str, st=Depends(state), c: Caller = Depends(require("review:write"))):
-    _in_scope_or_raise(st, feedback_id, c)
+    check_item_scope(st, feedback_id, c)
     claim(st.db, feedback_id, c.actor)
     return read_item(st, feedback_id, c)
 
 
 @router.delete("/feedback/{feedback_id}/claim", status_code=204)
 def delete_claim(feedback_id: str, st=Depends(state), c: Caller = Depends(require("review:write"))):
-    _in_scope_or_raise(st, feedback_id, c)
+    check_item_scope(st, feedback_id, c)
     release(st.db, feedback_id, c.actor)
     return Response(status_code=204)
 
@@ -94,7 +89,7 @@ def delete_claim(feedback_id: str, st=Depends(state), c: Caller = Depends(requir
 @router.post("/feedback/{feedback_id}/review", response_model=FeedbackRead)
 def post_review(feedback_id: str, body: ReviewCreate, st=Depends(state),
                 c: Caller = Depends(require("review:write"))):
-    _in_scope_or_raise(st, feedback_id, c)
+    check_item_scope(st, feedback_id, c)
     review(st.db, st.taxonomy, feedback_id, c.actor, version=body.version, codes=body.codes,
            track=Track(body.track) if body.track else None, duplicate=body.duplicate,
            merge_into=body.merge_into,
@@ -105,7 +100,7 @@ def post_review(feedback_id: str, body: ReviewCreate, st=Depends(state),
 @router.post("/feedback/{feedback_id}/identity")
 def post_identity(feedback_id: str, body: IdentityReveal, st=Depends(state),
                   c: Caller = Depends(require("identity:reveal"))):
-    _in_scope_or_raise(st, feedback_id, c)
+    check_item_scope(st, feedback_id, c)
     identity = reveal_identity(st.db, st.cipher, feedback_id, c.actor, body.reason)
     return {"feedback_id": feedback_id, "anonymous": identity is None, "submitter": identity}
 

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 
-from service.api.deps import item_in_scope_or_raise, state
+from service.api.deps import check_item_scope, item_in_scope_or_raise, state
 from service.api.feedback import read_item
 from service.api.review import get_cluster, get_queue
 from service.console.render import STATUSES, ConsoleRoute, error_page, message_for, page
@@ -231,8 +231,7 @@ def claim_item(feedback_id: str, request: Request, st=Depends(state),
                checked=Depends(checked_form("review:write"))):
     """Reopen a reviewed item for a second look (the API's claim)."""
     user, form = checked
-    with st.db.read() as s:
-        item_in_scope_or_raise(s, feedback_id, user.caller)
+    check_item_scope(st, feedback_id, user.caller)
     try:
         claim(st.db, feedback_id, user.caller.actor)
     except InvalidTransition as exc:
@@ -261,8 +260,7 @@ def review_item(feedback_id: str, request: Request, st=Depends(state),
     codes = _posted_codes(form)
     query = form.get("q") or ""
     try:
-        with st.db.read() as s:
-            item_in_scope_or_raise(s, feedback_id, user.caller)
+        check_item_scope(st, feedback_id, user.caller)
         track = form.get("track") or None
         if track is not None and track not in Track.__members__:
             raise ValidationFailed(f"unknown track {track!r}")
@@ -295,8 +293,7 @@ def release_item(feedback_id: str, request: Request, st=Depends(state),
                  checked=Depends(checked_form("review:write"))):
     """Give the item back to the queue and move on ("n" on the item page)."""
     user, form = checked
-    with st.db.read() as s:
-        item_in_scope_or_raise(s, feedback_id, user.caller)
+    check_item_scope(st, feedback_id, user.caller)
     try:
         release(st.db, feedback_id, user.caller.actor)
     except Conflict:

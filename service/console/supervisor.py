@@ -9,7 +9,7 @@ import re
 from fastapi import APIRouter, Depends, Request
 
 from service.agreement import agreement_by_code
-from service.api.deps import item_in_scope_or_raise, state
+from service.api.deps import check_item_scope, state
 from service.api.feedback import read_item
 from service.api.review import get_audit
 from service.console.render import ConsoleRoute, message_for, page
@@ -35,8 +35,7 @@ def reveal_form(feedback_id: str, request: Request, st=Depends(state),
 def reveal(feedback_id: str, request: Request, st=Depends(state),
            checked=Depends(checked_form("identity:reveal"))):
     user, form = checked
-    with st.db.read() as s:
-        item_in_scope_or_raise(s, feedback_id, user.caller)
+    check_item_scope(st, feedback_id, user.caller)
     reason = (form.get("reason") or "").strip()
     item = read_item(st, feedback_id, user.caller)
     try:
