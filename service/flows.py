@@ -29,8 +29,8 @@ from service.schemas import FeedbackCreate
 from service.security import IdentityCipher
 from service.store import feedback_by_idempotency_key, now, untriaged_ids
 from triage.deadlines import Track, due_date, guess_track, working_days_left
-from triage.dedup import CaseSignature, DuplicateIndex
-from triage.pipeline import Triager, idf_for
+from triage.dedup import CaseSignature
+from triage.pipeline import Triager, dedup_index_for
 from triage.priority import score_priority
 
 log = logging.getLogger(__name__)
@@ -206,7 +206,7 @@ def _triage(db: Database, triager: Triager, item: dict, *, reporter_key: str | N
 
     try:
         with stack:
-            index = DuplicateIndex(_LazyKeyStore(session), idf=idf_for(triager))
+            index = dedup_index_for(triager, _LazyKeyStore(session))
             result = triager.triage(item["text_raw"], item_id=item["id"], dedup=index)
             s = session()
             return _write_triage(s, triager, item, result, reporter_key=reporter_key)

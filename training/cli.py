@@ -57,6 +57,14 @@ def _train(args: argparse.Namespace) -> int:
     examples = mix.train
     t0 = time.perf_counter()
     model, cv = fit_model(examples, tax, params=TrainParams(folds=args.folds), groups=mix.groups)
+    metrics = {"cv": cv}
+    if not args.no_dedup_verifier:
+        from training.dedup_fit import fit_verifier
+        from triage.pipeline import Triager
+
+        model.dedup_verifier = fit_verifier(Triager(tax, model), args.dedup_data)
+        if model.dedup_verifier is not None:
+            metrics["dedup_verifier"] = model.dedup_verifier.info
     counts: dict[str, int] = {}
     for ex in examples:
         counts[ex.source] = counts.get(ex.source, 0) + 1
@@ -64,7 +72,7 @@ def _train(args: argparse.Namespace) -> int:
     if reviews:
         training_data["reviews"] = {**mix.info, "sources": review_sources}
     target = save_model(model, args.models_dir, activate=False, training_data=training_data,
-                        metrics={"cv": cv})
+                        metrics=metrics)
     if mix.held_back:
         with (target / HELD_BACK).open("w", encoding="utf-8") as fh:
             for ex in mix.held_back:
@@ -213,6 +221,10 @@ def train(sub) -> None:
     p.add_argument("--db", help="read reviewed cases straight from this database URL")
     p.add_argument("--holdout", type=float, default=0.2,
                    help="share of the most recent reviewed cases held back for `triage compare`")
+    p.add_argument("--dedup-data", help="labelled duplicate pairs for the duplicate verifier "
+                                        "(default data/dedup_train and the dev half of data/dedup)")
+    p.add_argument("--no-dedup-verifier", action="store_true",
+                   help="no learned verifier: the hand-weighted similarity links duplicates")
     p.set_defaults(func=_train)
 
 

@@ -52,6 +52,8 @@ class TriageModel:
     taxonomy_fingerprint: str
     model_id: str = ""
     meta: dict = field(default_factory=dict)
+    # the learned duplicate verifier (triage.dedup.Verifier), fitted with the model
+    dedup_verifier: object | None = None
 
     @property
     def classes(self) -> list[str]:

@@ -133,6 +133,7 @@ DEFAULT_THRESHOLD = 0.7
 NUM_PERM = 24
 BANDS = 8  # 8 bands x 3 rows: bigram-Jaccard 0.5 meets in a band with p ~ 0.66, 0.7 with p ~ 0.96
 RARE_KEYS = 6
+TERM_KEYS = 8       # heaviest content words used as keys
 MAX_TERMS = 160       # content syllables kept per signature (the highest-weighted)
 TERM_MIN_IDF = 0.3    # of the largest IDF: below it a syllable is a function word
 _PRIME = (1 << 31) - 1
@@ -215,6 +216,11 @@ class CaseSignature:
         keys += [f"r:{r}|{p}" for r in self.roles for p in places]
         rare = heapq.nsmallest(RARE_KEYS, self.weights.items(), key=lambda kv: (-kv[1], kv[0]))
         keys += [f"g:{g}" for g, _ in rare]
+        # another citizen retelling the case shares few phrases but the commune and a few
+        # telling words ("pháo hoa", "cáp treo"): the commune, and the heaviest content words
+        keys += [f"c:{c}" for c in self.communes]
+        top = heapq.nsmallest(TERM_KEYS, self.terms.items(), key=lambda kv: (-kv[1], kv[0]))
+        keys += [f"t:{t}" for t, _ in top]
         return keys
 
 
@@ -656,6 +662,141 @@ def similarity(a: CaseSignature, b: CaseSignature) -> tuple[float, list[str]]:
     return max(0.0, min(1.0, score)), reasons
 
 
+# The features a learned verifier reads of one candidate pair (see `pair_features`).
+PAIR_FEATURES = (
+    "similarity", "bigram_cosine", "bigram_containment", "term_cosine", "term_containment",
+    "listed_containment", "act", "listed", "accused_full", "accused_given", "accused_other",
+    "name_full", "name_given", "name_other", "org_same", "org_other", "commune_same",
+    "commune_other", "village_same", "village_other", "amount_same", "amount_other",
+    "date_same", "date_other", "plate_same", "plate_other", "role_same", "role_other",
+    "shared_terms", "length_ratio", "accents_differ", "content_terms", "act_term_cosine",
+    "act_term_containment", "act_shared_terms")
+
+
+def _unit(d: dict[str, float]) -> dict[str, float]:
+    z = math.sqrt(sum(v * v for v in d.values()))
+    return {t: v / z for t, v in d.items()} if z else {}
+
+
+def _both(x: frozenset, y: frozenset, meet=None) -> tuple[float, float]:
+    """(agree, disagree) of one kind of specific that both texts name; (0, 0) otherwise."""
+    if not x or not y:
+        return 0.0, 0.0
+    m = meet(x, y) if meet else bool(x & y)
+    return float(m), float(not m)
+
+
+def pair_features(a: CaseSignature, b: CaseSignature) -> list[float]:
+    """What a learned verifier reads of a pair (:data:`PAIR_FEATURES`): the wording
+    overlaps, the act scores, agreement and disagreement of each kind of specific, the
+    hand-weighted :func:`similarity`, and the overlap of the *act words*: the content
+    words left when the setting's names (people, communes, hamlets, bodies) are taken out.
+    Two cases in one commune share the setting; the same case retold shares the act."""
+    cos, contain = _weighted_overlap(a, b)
+    small, big = (a, b) if len(a.terms) <= len(b.terms) else (b, a)
+    seg = segment_containment_terms(a, b) if a.segments or b.segments else 0.0
+    act = act_similarity(a, b)
+    listed = float(bool(a.segments) != bool(b.segments) and seg >= LISTED_MATTER)
+    both_marked = a.accented and b.accented
+    acc_a, acc_b = (a.accused, b.accused) if both_marked else (a.accused_plain, b.accused_plain)
+    na, nb = (a.names, b.names) if both_marked else (a.names_plain, b.names_plain)
+    if both_marked:
+        acc_a, acc_b = _unmarked_meet(acc_a, acc_b)
+        na, nb = _unmarked_meet(na, nb)
+
+    def full(names):
+        return {n for n in names if n[0] != "~"}
+
+    acc_full = bool(full(acc_a & acc_b))
+    acc_other = bool(full(acc_a) and full(acc_b) and not (acc_a & acc_b)
+                     and not (acc_a & nb) and not (acc_b & na))
+    name_full = bool(full(na & nb))
+    setting: set[str] = set()
+    for x in (a, b):
+        for n in (*x.names_plain, *x.communes, *x.villages, *x.orgs):
+            setting.update(n.lstrip("~").split())
+    ta = _unit({t: v for t, v in a.terms.items() if t not in setting})
+    tb = _unit({t: v for t, v in b.terms.items() if t not in setting})
+    sa, sb = (ta, tb) if len(ta) <= len(tb) else (tb, ta)
+    shared = sorted((min(a.terms[t], b.terms[t]) for t in a.terms.keys() & b.terms.keys()), reverse=True)
+    act_shared = sorted((min(ta[t], tb[t]) for t in ta.keys() & tb.keys()), reverse=True)
+    la, lb = max(len(a.weights), 1), max(len(b.weights), 1)
+    return [
+        similarity(a, b)[0], cos, contain, term_cosine(a.terms, b.terms),
+        term_containment(small.terms, big.terms), seg, act, listed,
+        float(acc_full), float(bool(acc_a & acc_b) and not acc_full), float(acc_other),
+        float(name_full), float(bool(na & nb) and not name_full),
+        float(bool(full(na) and full(nb) and not (na & nb))),
+        *_both(a.orgs, b.orgs), *_both(a.communes, b.communes, _places_meet),
+        *_both(a.villages, b.villages, _places_meet), *_both(a.amounts, b.amounts),
+        *_both(a.dates, b.dates), *_both(a.plates, b.plates), *_both(a.roles, b.roles),
+        sum(shared[:10]), abs(math.log(la / lb)), float(a.accented != b.accented),
+        math.log1p(min(len(a.terms), len(b.terms))), term_cosine(ta, tb),
+        term_containment(sa, sb), sum(act_shared[:10]),
+    ]
+
+
+class TreeEnsemble:
+    """A fitted binary gradient-boosted tree ensemble (scikit-learn's
+    HistGradientBoostingClassifier) as flat arrays, evaluated level by level with numpy:
+    the same probabilities, without the per-call thread-pool start-up that costs a
+    dozen candidate pairs milliseconds."""
+
+    def __init__(self, estimator):
+        trees = [t[0].nodes for t in estimator._predictors]
+        width = max(len(t) for t in trees)
+        shape = (len(trees), width)
+        self.feature = np.zeros(shape, dtype=np.int64)
+        self.threshold = np.zeros(shape)
+        self.left = np.zeros(shape, dtype=np.int64)
+        self.right = np.zeros(shape, dtype=np.int64)
+        self.leaf = np.ones(shape, dtype=bool)
+        self.value = np.zeros(shape)
+        for i, t in enumerate(trees):
+            n = len(t)
+            self.feature[i, :n], self.threshold[i, :n] = t["feature_idx"], t["num_threshold"]
+            self.left[i, :n], self.right[i, :n] = t["left"], t["right"]
+            self.leaf[i, :n], self.value[i, :n] = t["is_leaf"].astype(bool), t["value"]
+        self.depth = int(max(t["depth"].max() for t in trees))
+        self.baseline = float(np.ravel(estimator._baseline_prediction)[0])
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X, dtype=np.float64)
+        rows = np.arange(len(self.feature))[:, None]
+        node = np.zeros((len(self.feature), len(X)), dtype=np.int64)
+        cols = np.arange(len(X))[None, :]
+        for _ in range(self.depth):
+            f = self.feature[rows, node]
+            go_left = X[cols, f] <= self.threshold[rows, node]
+            nxt = np.where(go_left, self.left[rows, node], self.right[rows, node])
+            node = np.where(self.leaf[rows, node], node, nxt)
+        raw = self.baseline + self.value[rows, node].sum(axis=0)
+        p = 1.0 / (1.0 + np.exp(-raw))
+        return np.column_stack([1.0 - p, p])
+
+
+class Verifier:
+    """A learned verifier of candidate pairs: the probability that two signatures describe
+    the same case, from :func:`pair_features`, by a classifier fitted on labelled pairs
+    (`training/dedup_fit.py`, on ``data/dedup_train``, never on the evaluation set). It
+    travels inside the model artifact, so its checksum covers it."""
+
+    def __init__(self, estimator, threshold: float, *, features: tuple[str, ...] = PAIR_FEATURES,
+                 info: dict | None = None):
+        self.estimator = TreeEnsemble(estimator) if hasattr(estimator, "_predictors") else estimator
+        self.threshold = float(threshold)
+        self.features = tuple(features)
+        self.info = dict(info or {})
+
+    def probabilities(self, sig: CaseSignature, others: Sequence[CaseSignature]) -> np.ndarray:
+        if self.features != PAIR_FEATURES:
+            raise ValueError("verifier was fitted on other pair features; retrain the model")
+        if not others:
+            return np.zeros(0)
+        X = np.array([pair_features(sig, o) for o in others], dtype=np.float64)
+        return self.estimator.predict_proba(X)[:, 1]
+
+
 class KeyStore(Protocol):
     """Where signatures and keys live: a dict in one process, a SQL table in the service."""
 
@@ -709,10 +850,14 @@ class DuplicateIndex:
     """Find the best earlier match of each new item and keep clusters of one case."""
 
     def __init__(self, store: KeyStore | None = None, *, idf: Idf | None = None,
-                 threshold: float = DEFAULT_THRESHOLD, max_candidates: int = 12):
+                 threshold: float | None = None, max_candidates: int = 12,
+                 verifier: Verifier | None = None):
         self.store = store if store is not None else MemoryKeyStore()
         self.idf = idf
-        self.threshold = threshold
+        self.verifier = verifier
+        # the verifier's probability threshold, or the hand-weighted similarity's
+        self.threshold = threshold if threshold is not None else (
+            verifier.threshold if verifier is not None else DEFAULT_THRESHOLD)
         self.max_candidates = max_candidates
 
     def __len__(self) -> int:
@@ -720,11 +865,25 @@ class DuplicateIndex:
 
     def find(self, sig: CaseSignature, keys: list[str] | None = None) -> DuplicateMatch | None:
         keys = keys if keys is not None else sig.keys()
-        best: DuplicateMatch | None = None
+        found = []
         for cand in self.store.candidates(keys, limit=self.max_candidates):
             other = self.store.signature(cand)
-            if other is None:
-                continue
+            if other is not None:
+                found.append((cand, other))
+        if not found:
+            return None
+        if self.verifier is not None:
+            probs = self.verifier.probabilities(sig, [o for _, o in found])
+            j = int(np.argmax(probs))
+            if probs[j] < self.threshold:
+                return None
+            cand, other = found[j]
+            _, reasons = similarity(sig, other)
+            reasons = [f"khả năng cùng vụ việc {probs[j]:.2f}", *reasons]
+            return DuplicateMatch(cand, round(float(probs[j]), 4),
+                                  self.store.cluster_of(cand) or cand, tuple(reasons))
+        best: DuplicateMatch | None = None
+        for cand, other in found:
             sim, reasons = similarity(sig, other)
             if sim >= self.threshold and (best is None or sim > best.similarity):
                 best = DuplicateMatch(cand, sim, self.store.cluster_of(cand) or cand, tuple(reasons))

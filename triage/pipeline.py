@@ -214,6 +214,14 @@ def idf_for(triager: Triager) -> Idf:
     return triager._idf
 
 
-def dedup_index_for(triager: Triager, store=None) -> DuplicateIndex:
-    """A duplicate index weighted by the model's IDF (in memory unless a store is given)."""
-    return DuplicateIndex(store, idf=idf_for(triager))
+def verifier_for(triager: Triager):
+    """The model's learned duplicate verifier, or None (an older model: the hand-weighted
+    similarity decides)."""
+    return getattr(triager.model, "dedup_verifier", None)
+
+
+def dedup_index_for(triager: Triager, store=None, *, verifier: bool = True) -> DuplicateIndex:
+    """A duplicate index weighted by the model's IDF and checked by its verifier (in memory
+    unless a store is given; ``verifier=False``: the hand-weighted similarity only)."""
+    return DuplicateIndex(store, idf=idf_for(triager),
+                          verifier=verifier_for(triager) if verifier else None)

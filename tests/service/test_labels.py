@@ -70,7 +70,7 @@ def test_train_reads_reviewed_cases_straight_from_the_database(client, make_key,
                 fh.write(json.dumps({"id": ex.id, "text": ex.text, "labels": list(ex.labels)},
                                     ensure_ascii=False) + "\n")
     models = tmp_path / "models"
-    rc = triage_main(["train", "--data", str(tiny), "--db", settings.database_url,
+    rc = triage_main(["train", "--data", str(tiny), "--no-dedup-verifier", "--db", settings.database_url,
                       "--holdout", "0", "--models-dir", str(models), "--folds", "2"])
     model_id = capsys.readouterr().out.strip().splitlines()[-1]
     assert rc == 0

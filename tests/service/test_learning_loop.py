@@ -76,7 +76,8 @@ def loop_env(tmp_path, database_url, small_seed):
 def test_reviews_retrain_promote_and_every_request_is_answered(loop_env, database_url, make_key,
                                                                 tmp_path, capsys):
     models_dir, seed_file = loop_env
-    rc, base_id = _run(capsys, "train", "--data", str(seed_file), "--models-dir", str(models_dir))
+    rc, base_id = _run(capsys, "train", "--data", str(seed_file), "--models-dir", str(models_dir),
+                         "--no-dedup-verifier")
     assert rc == 0
     settings = Settings(database_url=database_url, models_dir=models_dir,
                         identity_key_file=tmp_path / "identity.key", model_poll_seconds=0.2)
@@ -138,6 +139,7 @@ def test_reviews_retrain_promote_and_every_request_is_answered(loop_env, databas
             reviews = tmp_path / "reviews.jsonl"
             reviews.write_text(r.text, encoding="utf-8")
             rc, cand_id = _run(capsys, "train", "--data", str(seed_file), "--reviews", str(reviews),
+                               "--no-dedup-verifier",
                                "--models-dir", str(models_dir))
             assert rc == 0 and cand_id != base_id
             card = json.loads((models_dir / cand_id / "meta.json").read_text(encoding="utf-8"))

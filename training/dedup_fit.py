@@ -1,0 +1,135 @@
+"""Fit the duplicate verifier (:class:`triage.dedup.Verifier`) on labelled pairs.
+
+The pairs come from ``data/dedup_train/`` (same format as the evaluation set, written
+apart from it and from the seed corpus, by other writers: northern rural communes,
+southern wards, the central coast and highlands) and from the *dev* half of the labelled
+set ``data/dedup/`` (split by case, see `training.dedup_eval.case_half`). Its held-out
+half is never read here, so ``triage evaluate-dedup --split held-out`` measures the
+verifier on cases it has not seen.
+
+Pairs are made the way production meets them: every item, in file order, is compared
+with the earlier items its keys retrieve (more than production keeps, so the verifier also
+sees the weaker candidates), with every earlier item of its own case (positives the keys
+missed are still cases to learn) and with the item a hard negative imitates.
+
+The classifier is a small gradient-boosted tree ensemble with monotonic constraints: more
+agreement of wording or of a specific can only raise the probability, a disagreement
+(another accused person, commune, plate ...) can only lower it. That keeps a few hundred
+labelled cases from teaching it something absurd. The threshold is chosen on out-of-fold
+probabilities (folds by case): the lowest one whose precision reaches ``target_precision``.
+"""
+
+from __future__ import annotations
+
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from training.dedup_eval import read_dedup_set, split_items
+from triage.dedup import PAIR_FEATURES, MemoryKeyStore, Verifier, pair_features
+from triage.pipeline import Triager, dedup_index_for
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+DEFAULT_DIR = DATA / "dedup_train"
+EVALUATION_SET = DATA / "dedup"
+CANDIDATES = 30
+FOLDS = 5
+TARGET_PRECISION = 0.97
+
+# +1: can only raise the probability; -1: can only lower it; 0: either way.
+_RAISE = {"similarity", "bigram_cosine", "bigram_containment", "term_cosine", "term_containment",
+          "listed_containment", "act", "accused_full", "name_full", "org_same", "commune_same",
+          "village_same", "amount_same", "date_same", "plate_same", "role_same", "shared_terms",
+          "act_term_cosine", "act_term_containment", "act_shared_terms"}
+_LOWER = {"accused_other", "name_other", "org_other", "commune_other", "village_other",
+          "amount_other", "plate_other", "role_other"}
+MONOTONIC = [1 if f in _RAISE else -1 if f in _LOWER else 0 for f in PAIR_FEATURES]
+
+
+def _estimator():
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    return HistGradientBoostingClassifier(
+        max_depth=3, max_iter=250, learning_rate=0.05, l2_regularization=1.0,
+        min_samples_leaf=10, monotonic_cst=MONOTONIC, random_state=20261201)
+
+
+def training_pairs(triager: Triager, items: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(features, same case?, case id for the folds) of every candidate pair."""
+    index = dedup_index_for(triager, verifier=False)
+    list(triager.triage_many(((it["id"], it["text"]) for it in items), dedup=index))
+    sigs = index.store.signatures
+    group = {it["id"]: it.get("group") for it in items}
+    case = {}
+    for it in items:  # a hard negative goes to the fold of the case it imitates
+        case[it["id"]] = it.get("group") or group.get(it.get("near") or "") or it["id"]
+    store = MemoryKeyStore()
+    X, y, cases = [], [], []
+    earlier: list[str] = []
+    for it in items:
+        sig = sigs[it["id"]]
+        keys = sig.keys()
+        cands = set(store.candidates(keys, limit=CANDIDATES))
+        g = it.get("group")
+        if g:
+            cands |= {e for e in earlier if group[e] == g}
+        if it.get("near") in store.signatures:
+            cands.add(it["near"])
+        for c in sorted(cands):
+            X.append(pair_features(sig, sigs[c]))
+            y.append(int(bool(g) and group[c] == g))
+            cases.append(case[it["id"]])
+        store.add(it["id"], keys, sig, it["id"])
+        earlier.append(it["id"])
+    return np.array(X, dtype=np.float64), np.array(y), np.array(cases)
+
+
+def _pick_threshold(y: np.ndarray, p: np.ndarray, target: float) -> tuple[float, float, float]:
+    """The lowest threshold whose out-of-fold precision reaches ``target`` (else the most
+    precise one), with its precision and recall."""
+    best = None
+    for t in np.round(np.arange(0.30, 0.96, 0.01), 2):
+        pred = p >= t
+        if not pred.any():
+            continue
+        tp = int((pred & (y == 1)).sum())
+        prec, rec = tp / int(pred.sum()), tp / max(int(y.sum()), 1)
+        if prec >= target:
+            return float(t), prec, rec
+        if best is None or prec > best[1]:
+            best = (float(t), prec, rec)
+    return best or (0.5, 0.0, 0.0)
+
+
+def default_training_items() -> list[dict]:
+    """``data/dedup_train`` and the dev half of ``data/dedup``."""
+    items = read_dedup_set(DEFAULT_DIR) if DEFAULT_DIR.exists() else []
+    if EVALUATION_SET.exists():
+        items += split_items(read_dedup_set(EVALUATION_SET), "dev")
+    return items
+
+
+def fit_verifier(triager: Triager, paths=None, *, target_precision: float = TARGET_PRECISION,
+                 folds: int = FOLDS) -> Verifier | None:
+    """The verifier fitted on the labelled pairs under ``paths`` (default:
+    :func:`default_training_items`); None when there are none."""
+    items = read_dedup_set(paths) if paths else default_training_items()
+    if not items:
+        return None
+    X, y, cases = training_pairs(triager, items)
+    if len(set(y.tolist())) < 2:
+        return None
+    fold = np.array([zlib.crc32(c.encode()) % folds for c in cases])
+    oof = np.zeros(len(y))
+    for k in range(folds):
+        train, test = fold != k, fold == k
+        if test.any() and len(set(y[train].tolist())) == 2:
+            oof[test] = _estimator().fit(X[train], y[train]).predict_proba(X[test])[:, 1]
+    threshold, prec, rec = _pick_threshold(y, oof, target_precision)
+    est = _estimator().fit(X, y)
+    info = {"items": len(items), "pairs": int(len(y)), "positive_pairs": int(y.sum()),
+            "cases": len(set(cases.tolist())), "threshold": threshold,
+            "cv_pair_precision": round(prec, 4), "cv_pair_recall": round(rec, 4),
+            "target_precision": target_precision}
+    return Verifier(est, threshold, info=info)
