@@ -261,7 +261,10 @@ def probe(url: str, n_probes: int, *, stored: int, seed: int = 17, warmup: int =
     from service.models import DedupItem
     from triage.dedup import CaseSignature, DuplicateIndex, case_signature
 
-    _triager, idf = _idf()  # the model stays loaded, as in a service worker
+    from triage.pipeline import verifier_for
+
+    triager, idf = _idf()  # the model stays loaded, as in a service worker
+    verifier = verifier_for(triager)  # candidates are verified as in the service
     rss_model = _rss_mb()["rss_mb"]
     rng = random.Random(seed)
     db = Database(url)
@@ -284,7 +287,7 @@ def probe(url: str, n_probes: int, *, stored: int, seed: int = 17, warmup: int =
     for j, (kind, sig, expected) in enumerate(probes):
         keys = sig.keys()
         with db.read() as s:
-            index = DuplicateIndex(SqlKeyStore(s), idf=idf)
+            index = DuplicateIndex(SqlKeyStore(s), idf=idf, verifier=verifier)
             t, c = time.perf_counter(), time.process_time()
             match = index.find(sig, keys)
             dt = (time.perf_counter() - t) * 1000
