@@ -6,7 +6,11 @@ The machine is shared, so its speed drifts during the run: the pipeline is timed
 right before every server run and each ratio is taken against that neighbour, not against
 one measurement from minutes earlier. The floors (issue #4) are checked on those ratios:
 1 worker at concurrency 1 >= 0.75x the pipeline, 2 workers >= 1.6x 1 worker (at the same
-backend and concurrency; reported for 8 and 32), p99 at concurrency 32 < 250 ms on SQLite."""
+backend and concurrency; reported for 8 and 32), p99 at concurrency 32 < 250 ms on SQLite.
+
+The load generator is kept light on purpose (see `_load`): it shares the machine's cores
+with the server, so every millisecond of client CPU is a millisecond the server cannot use
+and, at concurrency 1, a millisecond added to every measured latency."""
 
 from __future__ import annotations
 
