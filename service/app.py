@@ -141,7 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         db = Database(settings.database_url)
         app.state.triage = AppState(settings, db, taxonomy, IdentityCipher.from_settings(
             settings.identity_key, settings.identity_key_file), triager, refused=refused,
-            intake_slots=FifoSlots(settings.intake_slots()))
+            intake_slots=FifoSlots(settings.intake_parallelism))
         stop = threading.Event()
         threads = [threading.Thread(target=fn, args=(app.state.triage, stop), name=name,
                                     daemon=True)

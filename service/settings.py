@@ -27,19 +27,9 @@ class Settings(BaseSettings):
     key_cache_seconds: float = Field(
         default=5.0, description="how long a process trusts an API key it has looked up; "
         "a revoked key stops working within this time (0: look up every request)")
-    intake_parallelism: int | None = Field(
-        default=None, ge=1, description="single intakes one process works on at once; the "
-        "others wait their turn in arrival order (bounded, first come first served). Unset: "
-        "1 on SQLite, 2 on PostgreSQL")
-
-    def intake_slots(self) -> int:
-        """SQLite writes one at a time and has no round trips to overlap: a second intake
-        thread in the process only contends for the GIL (measured: a fifth fewer items/s).
-        On PostgreSQL a second one computes while the first waits for the database."""
-        if self.intake_parallelism is not None:
-            return self.intake_parallelism
-        return 1 if self.database_url.startswith("sqlite") else 2
-
+    intake_parallelism: int = Field(
+        default=2, ge=1, description="single intakes one process works on at once; the "
+        "others wait their turn in arrival order (bounded, first come first served)")
     model_poll_seconds: float = Field(
         default=2.0, description="how often each worker checks registry.json for a newly "
                                  "promoted (or rolled back) model")
