@@ -20,6 +20,8 @@ are stable across processes and versions and must never change.
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 
 import numpy as np
@@ -48,6 +50,28 @@ def exact_key(keys: Iterable[str]) -> int:
 
 _loads = orjson.loads
 
+# Parsed signatures by feedback id, shared by the process's requests: a stored signature
+# never changes (only an item's cluster does, by review, and clusters are never cached
+# across transactions), so this is a cache of immutable data; every process still reads
+# the index from the database and merely skips re-decoding JSON it has decoded before.
+SIGNATURE_CACHE_SIZE = 50_000
+_signatures: OrderedDict[str, CaseSignature] = OrderedDict()
+_signatures_lock = threading.Lock()
+
+
+def _parsed(item_id: str, sig: str | dict) -> CaseSignature:
+    with _signatures_lock:
+        hit = _signatures.get(item_id)
+        if hit is not None:
+            _signatures.move_to_end(item_id)
+            return hit
+    parsed = CaseSignature.from_dict(_loads(sig) if isinstance(sig, str) else sig)
+    with _signatures_lock:
+        _signatures[item_id] = parsed
+        if len(_signatures) > SIGNATURE_CACHE_SIZE:
+            _signatures.popitem(last=False)
+    return parsed
+
 
 def _hashes(keys: list[str]) -> tuple[list[int], int]:
     return list(dict.fromkeys(key_hash(k) for k in keys)), exact_key(keys)
@@ -65,6 +89,7 @@ class SqlKeyStore:
         self.sample = sample
         self._cache: dict[str, tuple[str | dict, str]] = {}
         self._counts: dict[int, int] = {}  # read by the last lookup, reused by `add`
+        self._new: set[str] = set()  # clusters started by an item added here (size 1)
 
     def _sql(self, sql: str, params=None):
         return self.session.connection().exec_driver_sql(sql, params) if params is not None \
@@ -111,6 +136,10 @@ class SqlKeyStore:
         already common are left alone: no write, no row lock on a hot counter."""
         sig = _dumps(signature.to_dict())
         self._cache[item_id] = (sig, cluster)
+        if cluster == f"c-{item_id}":
+            # the index names a new cluster after its first item; the item id is new (the
+            # insert below fails otherwise), so nothing else is in that cluster yet
+            self._new.add(cluster)
         hashes, exact = _hashes(keys)
         # An item with no key at all (symbols only) is stored but posted nowhere: no lookup
         # asks for an empty key set, and its exact key would pool every such item together.
@@ -150,7 +179,7 @@ class SqlKeyStore:
             sig = self.session.scalar(select(DedupItem.signature).where(DedupItem.feedback_id == item_id))
             if sig is None:
                 return None
-        return CaseSignature.from_dict(_loads(sig) if isinstance(sig, str) else sig)
+        return _parsed(item_id, sig)
 
     def cluster_of(self, item_id: str) -> str | None:
         if item_id in self._cache:
@@ -158,6 +187,8 @@ class SqlKeyStore:
         return self.session.scalar(select(DedupItem.cluster).where(DedupItem.feedback_id == item_id))
 
     def cluster_size(self, cluster: str) -> int:
+        if cluster in self._new:
+            return 1
         return self.session.scalar(
             select(func.count()).select_from(DedupItem).where(DedupItem.cluster == cluster)) or 0
 

@@ -15,7 +15,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, literal_column, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -48,6 +48,45 @@ _STATUS_FOR_UPDATE = _STATUS.with_for_update()
 _UPDATE_TRIAGED = (_FEEDBACK.update().where(_FEEDBACK.c.id == bindparam("b_id"))
                    .values(version=_FEEDBACK.c.version + 1))
 TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+# PostgreSQL: each statement is a round trip to another process on the same cores, so the
+# INSERTs (and UPDATE) of one transaction go out as one statement of data-modifying CTEs
+# (SQLite has no DML in CTEs and no round trips: there they stay separate statements).
+# Built once per shape; every value is a bound parameter typed by its column.
+_PG_STATEMENTS: dict = {}
+
+
+def _pg_statement(parts: tuple[tuple[str, object, tuple[str, ...]], ...]):
+    """One ``SELECT 1`` carrying, as CTEs, an INSERT per (prefix, table, columns) part
+    (an UPDATE when the table is the feedback update); parameters are ``prefix_column``."""
+    stmt = _PG_STATEMENTS.get(parts)
+    if stmt is None:
+        stmt = select(literal_column("1"))
+        for prefix, table, cols in parts:
+            if table == "update":
+                dml = (_FEEDBACK.update().where(_FEEDBACK.c.id == bindparam(f"{prefix}_id"))
+                       .values(version=_FEEDBACK.c.version + 1,
+                               **{c: bindparam(f"{prefix}_{c}") for c in cols if c != "id"}))
+            else:
+                dml = table.insert().values({c: bindparam(f"{prefix}_{c}") for c in cols})
+            stmt = stmt.add_cte(dml.cte(prefix))
+        _PG_STATEMENTS[parts] = stmt
+    return stmt
+
+
+def _execute_together(conn, postgres: bool, parts: list[tuple[str, object, dict]]) -> None:
+    """Run the writes ``(prefix, statement or table, values)``: one statement on
+    PostgreSQL, one each elsewhere (``statement`` is then what is executed)."""
+    if not postgres:
+        for _, stmt, values in parts:
+            conn.execute(stmt, values)
+        return
+    shape, params = [], {}
+    for prefix, stmt, values in parts:
+        table = "update" if stmt is _UPDATE_TRIAGED else stmt.table
+        shape.append((prefix, table, tuple(values)))
+        params.update({f"{prefix}_{k}": v for k, v in values.items()})
+    conn.execute(_pg_statement(tuple(shape)), params)
 
 
 def _tracking_code() -> str:
@@ -110,12 +149,13 @@ def intake_item(db: Database, triager: Triager | None, cipher: IdentityCipher,
                 existing = conn.execute(_BY_IDEMPOTENCY_KEY, {"k": idempotency_key}).scalar()
                 if existing is not None:
                     return Intake(existing, False)
-            conn.execute(_INSERT_FEEDBACK, item)
-            if person:
-                conn.execute(_INSERT_IDENTITY, person)
-            conn.execute(_INSERT_AUDIT, {
-                "at": t, "actor": actor, "action": "intake", "feedback_id": item["id"],
-                "detail": {"channel": item["channel"], "anonymous": payload.submitter is None}})
+            _execute_together(conn, not db.is_sqlite, [
+                ("f", _INSERT_FEEDBACK, item),
+                *([("i", _INSERT_IDENTITY, person)] if person else []),
+                ("a", _INSERT_AUDIT, {
+                    "at": t, "actor": actor, "action": "intake", "feedback_id": item["id"],
+                    "detail": {"channel": item["channel"],
+                               "anonymous": payload.submitter is None}})])
     except IntegrityError:
         # two requests with one Idempotency-Key at the same moment (PostgreSQL): one wins
         if idempotency_key:
@@ -236,19 +276,24 @@ def _write_triage(s: Session, triager: Triager, item: dict, result, *,
         "duplicate_of": result.duplicate.item_id if result.duplicate else None,
         "similarity": result.duplicate.similarity if result.duplicate else None,
         "cluster": result.cluster, "track": track, "due_at": due, "status": "new"}
-    conn = s.connection()
-    conn.execute(_UPDATE_TRIAGED, {"b_id": item["id"], **values})
     suggested = set(result.suggested)
     order = {c: i for i, c in enumerate(result.suggested)}
     top = sorted(result.labels, key=lambda cs: (cs[0] not in suggested, order.get(cs[0], 99)))
     rows = [{"feedback_id": item["id"], "model_id": result.model_id, "code": code,
              "score": round(score, 5), "rank": rank, "suggested": code in suggested}
             for rank, (code, score) in enumerate(top[:10])]
-    conn.execute(_INSERT_SUGGESTION, rows)
-    conn.execute(_INSERT_AUDIT, {
-        "at": now(), "actor": f"model:{result.model_id}", "action": "suggestion",
-        "feedback_id": item["id"],
-        "detail": {"suggested": result.suggested, "duplicate_of": values["duplicate_of"]}})
+    conn = s.connection()
+    audit = {"at": now(), "actor": f"model:{result.model_id}", "action": "suggestion",
+             "feedback_id": item["id"],
+             "detail": {"suggested": result.suggested, "duplicate_of": values["duplicate_of"]}}
+    if conn.dialect.name == "postgresql":
+        _execute_together(conn, True, [("b", _UPDATE_TRIAGED, {"id": item["id"], **values}),
+                                       *[(f"s{i}", _INSERT_SUGGESTION, r) for i, r in enumerate(rows)],
+                                       ("a", _INSERT_AUDIT, audit)])
+    else:
+        conn.execute(_UPDATE_TRIAGED, {"b_id": item["id"], **values})
+        conn.execute(_INSERT_SUGGESTION, rows)
+        conn.execute(_INSERT_AUDIT, audit)
     return Triaged({**values, "version": item.get("version", 1) + 1}, rows)
 
 

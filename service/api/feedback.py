@@ -55,8 +55,19 @@ def read_item(st, feedback_id: str, c: Caller) -> FeedbackRead:
                               anonymous=not has_identity(s, item.id))
 
 
+def _json(model: FeedbackRead, status_code: int = 200) -> Response:
+    """The body FastAPI would send for ``response_model=FeedbackRead`` (the same pydantic
+    serializer, so the same bytes), built here: FastAPI would validate the model it was
+    just given again, and for a plain ``def`` endpoint do so on a second trip through the
+    thread pool. ``response_model`` stays on the routes for the OpenAPI schema."""
+    return Response(_SERIALIZE(model), status_code=status_code, media_type="application/json")
+
+
+_SERIALIZE = FeedbackRead.__pydantic_serializer__.to_json
+
+
 @router.post("/feedback", status_code=201, response_model=FeedbackRead)
-def create_feedback(payload: FeedbackCreate, response: Response, st=Depends(state),
+def create_feedback(payload: FeedbackCreate, st=Depends(state),
                     c: Caller = Depends(require("feedback:create")),
                     idempotency_key: str | None = Header(default=None, max_length=128)):
     if not in_scope(c.scope, normalize_locality(payload.locality)):
@@ -67,13 +78,12 @@ def create_feedback(payload: FeedbackCreate, response: Response, st=Depends(stat
     with st.intake_slots:
         done = intake_item(st.db, st.triager, st.cipher, payload, actor=c.actor,
                            idempotency_key=idempotency_key, max_chars=st.settings.max_text_chars)
-    if not done.created:
-        response.status_code = 200
+    status_code = 201 if done.created else 200
     if done.triaged is None:  # a repeat, or left untriaged: what the database holds
-        return read_item(st, done.id, c)
+        return _json(read_item(st, done.id, c), status_code)
     # just written by this request: answer from memory instead of reading it back
-    return _feedback_read({**done.item, **done.triaged.values}, done.triaged.suggestions,
-                          anonymous=done.anonymous)
+    return _json(_feedback_read({**done.item, **done.triaged.values}, done.triaged.suggestions,
+                                anonymous=done.anonymous), status_code)
 
 
 @router.post("/feedback:batch")
@@ -101,7 +111,7 @@ async def create_feedback_batch(request: Request, st=Depends(state),
 
 @router.get("/feedback/{feedback_id}", response_model=FeedbackRead)
 def get_feedback(feedback_id: str, st=Depends(state), c: Caller = Depends(require("feedback:read"))):
-    return read_item(st, feedback_id, c)
+    return _json(read_item(st, feedback_id, c))
 
 
 @router.get("/taxonomy")
