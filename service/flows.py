@@ -275,6 +275,8 @@ def _write_triage(s: Session, triager: Triager, item: dict, result, *,
         "explanations": result.explanations,
         "duplicate_of": result.duplicate.item_id if result.duplicate else None,
         "similarity": result.duplicate.similarity if result.duplicate else None,
+        "possible_duplicates": [{"id": m.item_id, "cluster": m.cluster, "probability": m.similarity}
+                                for m in result.possible_duplicates],
         "cluster": result.cluster, "track": track, "due_at": due, "status": "new"}
     suggested = set(result.suggested)
     order = {c: i for i, c in enumerate(result.suggested)}

@@ -51,6 +51,8 @@ class Feedback(Base):
     explanations: Mapped[dict | None] = mapped_column(JSON)
     duplicate_of: Mapped[str | None] = mapped_column(String(32))
     similarity: Mapped[float | None] = mapped_column(Float)
+    # earlier items of other cases the verifier thinks may be this one: [{id, cluster, probability}]
+    possible_duplicates: Mapped[list | None] = mapped_column(JSON)
     cluster: Mapped[str | None] = mapped_column(String(40), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     track: Mapped[str | None] = mapped_column(String(16), index=True)

@@ -51,6 +51,15 @@ class PriorityRead(BaseModel):
     reasons: list[str]
 
 
+class PossibleDuplicateRead(BaseModel):
+    """An earlier item of another case that may be this one (not linked: a reviewer may
+    merge it with `merge_into`)."""
+
+    id: str
+    cluster: str
+    probability: float
+
+
 class FeedbackRead(BaseModel):
     id: str
     tracking_code: str
@@ -67,6 +76,7 @@ class FeedbackRead(BaseModel):
     duplicate_of: str | None
     similarity: float | None
     cluster: str | None
+    possible_duplicates: list[PossibleDuplicateRead] = []
     priority: PriorityRead
     anonymous: bool
     track: str | None = None

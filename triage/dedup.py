@@ -662,6 +662,11 @@ def similarity(a: CaseSignature, b: CaseSignature) -> tuple[float, list[str]]:
     return max(0.0, min(1.0, score)), reasons
 
 
+# A verifier probability from which an earlier item of another case is shown to the
+# reviewer as a *possible* match (not linked), and how many are shown.
+POSSIBLE = 0.5
+MAX_POSSIBLE = 3
+
 # The features a learned verifier reads of one candidate pair (see `pair_features`).
 PAIR_FEATURES = (
     "similarity", "bigram_cosine", "bigram_containment", "term_cosine", "term_containment",
@@ -864,6 +869,14 @@ class DuplicateIndex:
         return len(self.store)
 
     def find(self, sig: CaseSignature, keys: list[str] | None = None) -> DuplicateMatch | None:
+        return self.find_all(sig, keys)[0]
+
+    def find_all(self, sig: CaseSignature, keys: list[str] | None = None
+                 ) -> tuple[DuplicateMatch | None, tuple[DuplicateMatch, ...]]:
+        """(the link, if any; the *possible* matches): earlier items of other clusters the
+        verifier puts between :data:`POSSIBLE` and the link threshold, most likely first, at
+        most :data:`MAX_POSSIBLE`. They are not linked; a reviewer sees them and may merge.
+        A retelling by another citizen often lands there (probability 0.6-0.9)."""
         keys = keys if keys is not None else sig.keys()
         found = []
         for cand in self.store.candidates(keys, limit=self.max_candidates):
@@ -871,32 +884,59 @@ class DuplicateIndex:
             if other is not None:
                 found.append((cand, other))
         if not found:
-            return None
+            return None, ()
         if self.verifier is not None:
             probs = self.verifier.probabilities(sig, [o for _, o in found])
-            j = int(np.argmax(probs))
-            if probs[j] < self.threshold:
-                return None
-            cand, other = found[j]
-            _, reasons = similarity(sig, other)
-            reasons = [f"khả năng cùng vụ việc {probs[j]:.2f}", *reasons]
-            return DuplicateMatch(cand, round(float(probs[j]), 4),
-                                  self.store.cluster_of(cand) or cand, tuple(reasons))
+            order = np.argsort(-probs, kind="stable")
+            best = None
+            j = int(order[0])
+            if probs[j] >= self.threshold:
+                cand, other = found[j]
+                _, reasons = similarity(sig, other)
+                reasons = [f"khả năng cùng vụ việc {probs[j]:.2f}", *reasons]
+                best = DuplicateMatch(cand, round(float(probs[j]), 4),
+                                      self.store.cluster_of(cand) or cand, tuple(reasons))
+            possible, clusters = [], {best.cluster} if best else set()
+            for j in order:
+                if probs[j] < POSSIBLE or len(possible) >= MAX_POSSIBLE:
+                    break
+                cand = found[j][0]
+                cluster = self.store.cluster_of(cand) or cand
+                if probs[j] < self.threshold and cluster not in clusters:
+                    clusters.add(cluster)
+                    possible.append(DuplicateMatch(cand, round(float(probs[j]), 4), cluster))
+            return best, tuple(possible)
         best: DuplicateMatch | None = None
         for cand, other in found:
             sim, reasons = similarity(sig, other)
             if sim >= self.threshold and (best is None or sim > best.similarity):
                 best = DuplicateMatch(cand, sim, self.store.cluster_of(cand) or cand, tuple(reasons))
-        return best
+        return best, ()
 
-    def match_and_add(self, item_id: str, redacted_text: str, *, codes: Iterable = (),
-                      plain: str | None = None, syllables: Sequence[str] | None = None,
-                      accented: bool | None = None) -> tuple[DuplicateMatch | None, str, int]:
+    def match_and_add(self, item_id: str, redacted_text: str, **kw
+                      ) -> tuple[DuplicateMatch | None, str, int]:
         """Match an item against everything stored, then store it; (match, cluster, size)."""
+        link = self.link(item_id, redacted_text, **kw)
+        return link.match, link.cluster, link.size
+
+    def link(self, item_id: str, redacted_text: str, *, codes: Iterable = (),
+             plain: str | None = None, syllables: Sequence[str] | None = None,
+             accented: bool | None = None) -> Link:
+        """Match an item against everything stored, then store it."""
         sig = case_signature(redacted_text, codes=codes, idf=self.idf, plain=plain,
                              syllables=syllables, accented=accented)
         keys = sig.keys()
-        match = self.find(sig, keys)
+        match, possible = self.find_all(sig, keys)
         cluster = match.cluster if match else f"c-{item_id}"
         self.store.add(item_id, keys, sig, cluster)
-        return match, cluster, self.store.cluster_size(cluster)
+        return Link(match, cluster, self.store.cluster_size(cluster), possible)
+
+
+@dataclass(frozen=True)
+class Link:
+    """What the index made of one new item."""
+
+    match: DuplicateMatch | None
+    cluster: str
+    size: int
+    possible: tuple[DuplicateMatch, ...] = ()

@@ -57,6 +57,8 @@ class TriageResult:
     model_id: str
     redaction_counts: dict[str, int] = field(default_factory=dict)
     uncertainty: float = 0.0  # 0 = sure … 1 = a coin toss
+    # earlier items of other cases the verifier thinks may be this one (not linked)
+    possible_duplicates: tuple[DuplicateMatch, ...] = ()
 
     def to_contract(self) -> dict:
         """The `triage predict` output line (DESIGN.md)."""
@@ -168,13 +170,14 @@ class Triager:
             if i in rows:
                 explanations = self.model.classifier.explain(
                     X, rows[i], [c for c in d.suggested if c not in d.implied])
-            match, cluster, reporters = None, None, 1
+            match, cluster, reporters, possible = None, None, 1, ()
             if dedup is not None:
-                match, cluster, reporters = dedup.match_and_add(
+                link = dedup.link(
                     item_id if item_id is not None else f"#{len(dedup)}", p.redacted,
                     codes=d.ranked[:6], plain=self._plain(p),
                     syllables=p.doc.syllables if self._plain(p) is not None else None,
                     accented=p.doc.accented)
+                match, cluster, reporters, possible = link.match, link.cluster, link.size, link.possible
             score_of = dict(d.ranked)
             prio = score_priority(
                 suggested=[(c, score_of.get(c, 0.0)) for c in d.suggested], taxonomy=self.taxonomy,
@@ -185,7 +188,8 @@ class Triager:
                 explanations=_dedupe_explanations(explanations), implied=d.implied,
                 out_of_scope=d.out_of_scope, party_member=p.party_member, priority=prio,
                 duplicate=match, cluster=cluster, model_id=self.model.model_id,
-                redaction_counts=p.redaction_counts, uncertainty=d.uncertainty))
+                redaction_counts=p.redaction_counts, uncertainty=d.uncertainty,
+                possible_duplicates=possible))
         return results
 
 

@@ -12,7 +12,13 @@ from service.errors import Forbidden, TooLarge
 from service.flows import MAX_BATCH_LINES, intake_batch, intake_item
 from service.localities import normalize_locality
 from service.models import Feedback
-from service.schemas import FeedbackCreate, FeedbackRead, LabelRead, PriorityRead
+from service.schemas import (
+    FeedbackCreate,
+    FeedbackRead,
+    LabelRead,
+    PossibleDuplicateRead,
+    PriorityRead,
+)
 from service.security import in_scope
 from service.store import has_identity, suggestions_of
 
@@ -36,6 +42,7 @@ def _feedback_read(item: dict, sugg: list[dict], *, anonymous: bool) -> Feedback
         explanations=item.get("explanations") or {}, out_of_scope=item.get("out_of_scope"),
         duplicate_of=item.get("duplicate_of"), similarity=item.get("similarity"),
         cluster=item.get("cluster"),
+        possible_duplicates=[PossibleDuplicateRead(**m) for m in item.get("possible_duplicates") or ()],
         priority=PriorityRead(score=item.get("priority"), level=item.get("priority_level"),
                               reasons=item.get("reasons") or []),
         anonymous=anonymous, track=item.get("track"), due_at=item.get("due_at"),

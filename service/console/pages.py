@@ -31,7 +31,7 @@ from service.console.session import (
     sign_out,
 )
 from service.console.text import highlight, word_diff
-from service.errors import Conflict, NotFound, ServiceError, ValidationFailed
+from service.errors import Conflict, Forbidden, NotFound, ServiceError, ValidationFailed
 from service.review import InvalidTransition, claim, release, review
 from triage.deadlines import Track
 
@@ -186,6 +186,22 @@ def _cluster(st, item, user: ConsoleUser) -> list[dict]:
     return others
 
 
+def _possible(st, item, user: ConsoleUser) -> list[dict]:
+    """Earlier items the verifier thinks may be this case (not linked), each side by side
+    with this one; those outside the reviewer's scope are left out."""
+    out = []
+    for m in item.possible_duplicates:
+        try:
+            other = read_item(st, m.id, user.caller)
+        except (NotFound, Forbidden):
+            continue
+        mine, theirs = word_diff(item.text or "", other.text or "")
+        out.append({"id": other.id, "cluster": m.cluster, "probability": m.probability,
+                    "channel": other.channel, "received_at": other.received_at.isoformat(),
+                    "status": other.status, "mine": mine, "theirs": theirs})
+    return out
+
+
 def _item_page(request: Request, st, user: ConsoleUser, feedback_id: str, *, notice=None,
                error=None, posted: list[str] | None = None, status: int = 200,
                reopenable: bool = False):
@@ -196,6 +212,7 @@ def _item_page(request: Request, st, user: ConsoleUser, feedback_id: str, *, not
                 notice=notice, reopenable=reopenable, error=error, status=status,
                 text=highlight(item.text or "", item.explanations),
                 candidates=_candidates(st, item, checked), cluster=_cluster(st, item, user),
+                possible=_possible(st, item, user),
                 all_codes=[(c.code, c.title) for c in st.taxonomy.categories.values()],
                 query=_filter_query(request.query_params),
                 skip=request.query_params.get("skip", ""))
@@ -270,12 +287,14 @@ def review_item(feedback_id: str, request: Request, st=Depends(state),
         duplicate = form.get("duplicate") or None
         if duplicate not in (None, "confirm", "reject"):
             raise ValidationFailed(f"unknown duplicate decision {duplicate!r}")
+        merge_into = (form.get("merge_into") or "").strip() or None
         try:
             version = int(form.get("version") or "")
         except ValueError:
             raise ValidationFailed("version must be a number") from None
         review(st.db, st.taxonomy, feedback_id, user.caller.actor, version=version, codes=codes,
                track=Track(track) if track else None, duplicate=duplicate, action=action,
+               merge_into=merge_into,
                forwarded_to=(form.get("forwarded_to") or "").strip() or None,
                outcome=(form.get("outcome") or "").strip() or None)
     except ServiceError as exc:
