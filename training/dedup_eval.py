@@ -81,7 +81,7 @@ def evaluate_dedup(triager: Triager, path: str | Path, *, shuffle_seed: int | No
     recall = tp / len(gold_pairs) if gold_pairs else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     cluster_of = {it["id"]: results[it["id"]].cluster for it in items}
-    by_kind_total, by_kind_hit = Counter(), Counter()
+    by_kind_total, by_kind_hit, by_kind_shown = Counter(), Counter(), Counter()
     group_members = {g: set(m) for g, m in gold.items()}
     for it in items:
         g, kind = it.get("group"), it.get("kind", "")
@@ -91,6 +91,9 @@ def evaluate_dedup(triager: Triager, path: str | Path, *, shuffle_seed: int | No
         others = group_members[g] - {it["id"]}
         if any(cluster_of[o] == cluster_of[it["id"]] for o in others):
             by_kind_hit[kind] += 1
+            by_kind_shown[kind] += 1
+        elif any(m.item_id in others for m in results[it["id"]].possible_duplicates):
+            by_kind_shown[kind] += 1  # not linked, but listed for the reviewer
     size = Counter(cluster_of.values())
     linked_negatives = []
     for it in items:
@@ -115,20 +118,31 @@ def evaluate_dedup(triager: Triager, path: str | Path, *, shuffle_seed: int | No
         "pairwise_precision": round(precision, 4), "pairwise_recall": round(recall, 4),
         "pairwise_f1": round(f1, 4),
         "recall_by_kind": {k: round(by_kind_hit[k] / n, 4) for k, n in sorted(by_kind_total.items())},
+        # linked, or listed among the item's possible duplicates (a reviewer sees it)
+        "linked_or_listed_by_kind": {k: round(by_kind_shown[k] / n, 4)
+                                     for k, n in sorted(by_kind_total.items())},
         "count_by_kind": dict(sorted(by_kind_total.items())),
         "hard_negatives": sum(1 for it in items if it.get("kind") == "hard_negative"),
         "hard_negatives_linked": linked_negatives,
+        # the reviewer's extra reading: items showing possible duplicates, and how many
+        "items_with_possible": sum(1 for i in cluster_of if results[i].possible_duplicates),
+        "possible_listed": sum(len(results[i].possible_duplicates) for i in cluster_of),
         "false_links": false_links,
     }
 
 
 def format_dedup_report(r: dict) -> str:
+    shown = r.get("linked_or_listed_by_kind", {})
     lines = [(f"{r.get('split', 'all')}: {r['items']} items, {r['groups']} groups, "
               f"{r['gold_pairs']} duplicate pairs, {r['hard_negatives']} hard negatives"),
              (f"pairwise precision {r['pairwise_precision']:.3f}  recall {r['pairwise_recall']:.3f}"
-              f"  F1 {r['pairwise_f1']:.3f}"), "", "recall by variant kind:"]
+              f"  F1 {r['pairwise_f1']:.3f}"), "",
+             "recall by variant kind (linked; linked or listed as a possible duplicate):"]
     for k, v in r["recall_by_kind"].items():
-        lines.append(f"  {k:<28}{v:>6.3f}  (n={r['count_by_kind'][k]})")
+        lines.append(f"  {k:<28}{v:>6.3f}  {shown.get(k, v):>6.3f}  (n={r['count_by_kind'][k]})")
+    if "items_with_possible" in r:
+        lines.append(f"possible duplicates listed: {r['possible_listed']} on "
+                     f"{r['items_with_possible']} of {r['items']} items")
     lines.append(f"hard negatives linked: {len(r['hard_negatives_linked'])}")
     for h in r["hard_negatives_linked"]:
         lines.append(f"  {h['id']} (near {h['near']}) -> {h['linked_to']} sim {h['similarity']}")

@@ -81,3 +81,25 @@ def test_verifier_travels_in_the_artifact(tmp_path, triager, verifier, taxonomy)
     X = np.random.RandomState(1).rand(5, len(PAIR_FEATURES))
     assert np.array_equal(loaded.dedup_verifier.estimator.predict_proba(X),
                           verifier.estimator.predict_proba(X))
+
+
+def test_evaluate_dedup_counts_links_listings_and_hard_negatives(tmp_path, triager):
+    """The report on a labelled file written here: the copy without accents is linked, the
+    look-alike about another official is a hard negative that stays apart."""
+    import json
+
+    from training.dedup_eval import evaluate_dedup, format_dedup_report
+    from triage.textutil import strip_diacritics
+
+    rows = [{"id": "a", "group": "g1", "kind": "original", "text": PETITION},
+            {"id": "b", "group": None, "kind": "hard_negative", "near": "a", "text": OTHER_OFFICIAL},
+            {"id": "c", "group": "g1", "kind": "no_diacritics", "text": strip_diacritics(PETITION)},
+            {"id": "d", "group": "g1", "kind": "mention", "text": MEETING_NOTES}]
+    path = tmp_path / "set.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    r = evaluate_dedup(triager, path)
+    assert r["gold_pairs"] == 3 and r["hard_negatives"] == 1 and r["groups"] == 1
+    assert r["recall_by_kind"]["no_diacritics"] == 1.0
+    assert all(r["linked_or_listed_by_kind"][k] >= v for k, v in r["recall_by_kind"].items())
+    assert r["hard_negatives_linked"] == []
+    assert "hard negatives linked: 0" in format_dedup_report(r)
