@@ -572,6 +572,17 @@ def _unmarked_meet(x: frozenset[str], y: frozenset[str]) -> tuple[frozenset[str]
     return frozenset(x2), frozenset(y2)
 
 
+def _people_of(a: CaseSignature, b: CaseSignature) -> tuple[frozenset, frozenset, frozenset, frozenset]:
+    """(accused of a, of b, names of a, of b) in the spelling the two can be compared in:
+    with marks when both texts have them (a name typed without marks in a marked text
+    meets by its plain form), else without."""
+    if a.accented and b.accented:
+        acc_a, acc_b = _unmarked_meet(a.accused, b.accused)
+        na, nb = _unmarked_meet(a.names, b.names)
+        return acc_a, acc_b, na, nb
+    return a.accused_plain, b.accused_plain, a.names_plain, b.names_plain
+
+
 def similarity(a: CaseSignature, b: CaseSignature) -> tuple[float, list[str]]:
     """How likely two signatures describe the same concrete case, in [0, 1], with reasons.
 
@@ -590,12 +601,7 @@ def similarity(a: CaseSignature, b: CaseSignature) -> tuple[float, list[str]]:
         act = max(act, ACT_UNKNOWN)
     reasons = [f"từ ngữ trùng {text_sim:.2f}"]
     plus, minus = 0.0, 0.0
-    both_marked = a.accented and b.accented
-    acc_a, acc_b = (a.accused, b.accused) if both_marked else (a.accused_plain, b.accused_plain)
-    na, nb = (a.names, b.names) if both_marked else (a.names_plain, b.names_plain)
-    if both_marked:  # a name typed without marks in a marked text meets by its plain form
-        acc_a, acc_b = _unmarked_meet(acc_a, acc_b)
-        na, nb = _unmarked_meet(na, nb)
+    acc_a, acc_b, na, nb = _people_of(a, b)
     if acc_a & acc_b:
         plus += SAME_ACCUSED
         reasons.append("cùng người bị phản ánh: " + ", ".join(sorted(n.lstrip("~") for n in acc_a & acc_b)))
@@ -702,12 +708,7 @@ def pair_features(a: CaseSignature, b: CaseSignature) -> list[float]:
     seg = segment_containment_terms(a, b) if a.segments or b.segments else 0.0
     act = act_similarity(a, b)
     listed = float(bool(a.segments) != bool(b.segments) and seg >= LISTED_MATTER)
-    both_marked = a.accented and b.accented
-    acc_a, acc_b = (a.accused, b.accused) if both_marked else (a.accused_plain, b.accused_plain)
-    na, nb = (a.names, b.names) if both_marked else (a.names_plain, b.names_plain)
-    if both_marked:
-        acc_a, acc_b = _unmarked_meet(acc_a, acc_b)
-        na, nb = _unmarked_meet(na, nb)
+    acc_a, acc_b, na, nb = _people_of(a, b)
 
     def full(names):
         return {n for n in names if n[0] != "~"}
