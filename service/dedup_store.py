@@ -106,7 +106,7 @@ class SqlKeyStore:
                 f"SELECT key, n FROM dedup_key_count WHERE key IN ({_ints(missing)})").all())
         return self._counts
 
-    def candidates(self, keys: list[str], *, limit: int) -> list[str]:
+    def candidates(self, keys: list[str], *, limit: int, min_hits: int = 1) -> list[str]:
         """Items sharing the most keys (common keys sampled, the exact key weighing most);
         their signatures come in the same statement."""
         if not keys:
@@ -125,7 +125,8 @@ class SqlKeyStore:
         rows = self._sql(
             "SELECT d.feedback_id, CAST(d.signature AS TEXT), d.cluster FROM "
             f"(SELECT item, sum(w) AS score FROM ({' UNION ALL '.join(parts)}) AS hits "
-            f"GROUP BY item ORDER BY score DESC, item LIMIT {int(limit)}) AS top "
+            f"GROUP BY item HAVING sum(w) >= {int(min_hits)} ORDER BY score DESC, item "
+            f"LIMIT {int(limit)}) AS top "
             "JOIN dedup_item d ON d.id = top.item ORDER BY top.score DESC, top.item").all()
         for fid, sig, cluster in rows:
             self._cache[fid] = (sig, cluster)

@@ -207,8 +207,8 @@ class _LazyKeyStore:
             self._store = SqlKeyStore(self._session_factory())
         return self._store
 
-    def candidates(self, keys: list[str], *, limit: int) -> list[str]:
-        return self._s().candidates(keys, limit=limit)
+    def candidates(self, keys: list[str], *, limit: int, min_hits: int = 1) -> list[str]:
+        return self._s().candidates(keys, limit=limit, min_hits=min_hits)
 
     def add(self, item_id: str, keys: list[str], signature: CaseSignature, cluster: str) -> None:
         self._s().add(item_id, keys, signature, cluster)

@@ -31,6 +31,7 @@ import zlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import pairwise
 from typing import Protocol
 
@@ -173,6 +174,14 @@ class CaseSignature:
     @property
     def total(self) -> float:
         return sum(self.weights.values())
+
+    @cached_property
+    def setting_words(self) -> frozenset[str]:
+        """The syllables of the setting's names: people, communes, hamlets, bodies."""
+        words: set[str] = set()
+        for n in (*self.names_plain, *self.communes, *self.villages, *self.orgs):
+            words.update(n.lstrip("~").split())
+        return frozenset(words)
 
     def to_dict(self) -> dict:
         """Plain JSON-able data, for a store that keeps signatures in a database."""
@@ -548,13 +557,34 @@ def wording(a: CaseSignature, b: CaseSignature) -> tuple[float, float]:
     the other text. The last three are rescaled so that the overlap two reports of the
     same *kind* have counts as nothing: wording tells the kind, the specifics the case.
     """
+    o = _overlaps(a, b)
+    return _wording(o, a, b), o.listed
+
+
+@dataclass(frozen=True)
+class _Overlaps:
+    """The wording overlaps of a pair, computed once (similarity and the verifier's
+    features both read them)."""
+
+    cosine: float        # IDF-weighted bigram cosine
+    containment: float   # ... and containment of the smaller bigram set
+    terms: float         # content-word TF-IDF cosine
+    terms_in: float      # containment of the shorter one's content words in the longer
+    listed: float        # containment of one listed matter in the other text
+
+
+def _overlaps(a: CaseSignature, b: CaseSignature) -> _Overlaps:
     cos, contain = _weighted_overlap(a, b)
-    text = max(cos, 0.8 * contain if min(len(a.weights), len(b.weights)) >= 6 else 0.0)
     small, big = (a, b) if len(a.terms) <= len(b.terms) else (b, a)
     seg = segment_containment_terms(a, b) if a.segments or b.segments else 0.0
-    return max(text, _above(term_cosine(a.terms, b.terms), TOPIC_COSINE),
-               _above(term_containment(small.terms, big.terms), TOPIC_CONTAINMENT),
-               _above(seg, TOPIC_CONTAINMENT)), seg
+    return _Overlaps(cos, contain, term_cosine(a.terms, b.terms),
+                     term_containment(small.terms, big.terms), seg)
+
+
+def _wording(o: _Overlaps, a: CaseSignature, b: CaseSignature) -> float:
+    text = max(o.cosine, 0.8 * o.containment if min(len(a.weights), len(b.weights)) >= 6 else 0.0)
+    return max(text, _above(o.terms, TOPIC_COSINE), _above(o.terms_in, TOPIC_CONTAINMENT),
+               _above(o.listed, TOPIC_CONTAINMENT))
 
 
 def _unmarked_meet(x: frozenset[str], y: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
@@ -594,14 +624,18 @@ def similarity(a: CaseSignature, b: CaseSignature) -> tuple[float, list[str]]:
     (voter-meeting notes) has no act score of its own: its list's scores are a mixture, so
     the act then neither helps nor hurts.
     """
-    text_sim, seg = wording(a, b)
-    act = act_similarity(a, b)
+    return _similarity(a, b, _overlaps(a, b), act_similarity(a, b), _people_of(a, b))
+
+
+def _similarity(a: CaseSignature, b: CaseSignature, o: _Overlaps, act: float,
+                people: tuple[frozenset, frozenset, frozenset, frozenset]) -> tuple[float, list[str]]:
+    text_sim, seg = _wording(o, a, b), o.listed
     listed = bool(a.segments) != bool(b.segments) and seg >= LISTED_MATTER
     if listed:
         act = max(act, ACT_UNKNOWN)
     reasons = [f"từ ngữ trùng {text_sim:.2f}"]
     plus, minus = 0.0, 0.0
-    acc_a, acc_b, na, nb = _people_of(a, b)
+    acc_a, acc_b, na, nb = people
     if acc_a & acc_b:
         plus += SAME_ACCUSED
         reasons.append("cùng người bị phản ánh: " + ", ".join(sorted(n.lstrip("~") for n in acc_a & acc_b)))
@@ -703,12 +737,12 @@ def pair_features(a: CaseSignature, b: CaseSignature) -> list[float]:
     hand-weighted :func:`similarity`, and the overlap of the *act words*: the content
     words left when the setting's names (people, communes, hamlets, bodies) are taken out.
     Two cases in one commune share the setting; the same case retold shares the act."""
-    cos, contain = _weighted_overlap(a, b)
-    small, big = (a, b) if len(a.terms) <= len(b.terms) else (b, a)
-    seg = segment_containment_terms(a, b) if a.segments or b.segments else 0.0
+    o = _overlaps(a, b)
+    seg = o.listed
     act = act_similarity(a, b)
     listed = float(bool(a.segments) != bool(b.segments) and seg >= LISTED_MATTER)
-    acc_a, acc_b, na, nb = _people_of(a, b)
+    people = _people_of(a, b)
+    acc_a, acc_b, na, nb = people
 
     def full(names):
         return {n for n in names if n[0] != "~"}
@@ -717,10 +751,7 @@ def pair_features(a: CaseSignature, b: CaseSignature) -> list[float]:
     acc_other = bool(full(acc_a) and full(acc_b) and not (acc_a & acc_b)
                      and not (acc_a & nb) and not (acc_b & na))
     name_full = bool(full(na & nb))
-    setting: set[str] = set()
-    for x in (a, b):
-        for n in (*x.names_plain, *x.communes, *x.villages, *x.orgs):
-            setting.update(n.lstrip("~").split())
+    setting = a.setting_words | b.setting_words
     ta = _unit({t: v for t, v in a.terms.items() if t not in setting})
     tb = _unit({t: v for t, v in b.terms.items() if t not in setting})
     sa, sb = (ta, tb) if len(ta) <= len(tb) else (tb, ta)
@@ -728,8 +759,8 @@ def pair_features(a: CaseSignature, b: CaseSignature) -> list[float]:
     act_shared = sorted((min(ta[t], tb[t]) for t in ta.keys() & tb.keys()), reverse=True)
     la, lb = max(len(a.weights), 1), max(len(b.weights), 1)
     return [
-        similarity(a, b)[0], cos, contain, term_cosine(a.terms, b.terms),
-        term_containment(small.terms, big.terms), seg, act, listed,
+        _similarity(a, b, o, act, people)[0], o.cosine, o.containment, o.terms, o.terms_in,
+        seg, act, listed,
         float(acc_full), float(bool(acc_a & acc_b) and not acc_full), float(acc_other),
         float(name_full), float(bool(na & nb) and not name_full),
         float(bool(full(na) and full(nb) and not (na & nb))),
@@ -765,18 +796,34 @@ class TreeEnsemble:
             self.leaf[i, :n], self.value[i, :n] = t["is_leaf"].astype(bool), t["value"]
         self.depth = int(max(t["depth"].max() for t in trees))
         self.baseline = float(np.ravel(estimator._baseline_prediction)[0])
+        self._flatten()
+
+    def _flatten(self) -> None:
+        """Flat arrays indexed by tree offset + node; a leaf points to itself both ways,
+        so a walk of ``depth`` steps ends on every tree's leaf without testing for leaves
+        (also run for an ensemble pickled before these arrays existed)."""
+        n_trees, width = self.feature.shape
+        base = (np.arange(n_trees) * width)[:, None]
+        here = base + np.arange(width)[None, :]
+        self._offset = base
+        self._feature = self.feature.ravel()
+        self._threshold = self.threshold.ravel()
+        self._left = np.where(self.leaf, here, base + self.left).ravel()
+        self._right = np.where(self.leaf, here, base + self.right).ravel()
+        self._value = self.value.ravel()
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        if not hasattr(self, "_left"):
+            self._flatten()
         X = np.asarray(X, dtype=np.float64)
-        rows = np.arange(len(self.feature))[:, None]
-        node = np.zeros((len(self.feature), len(X)), dtype=np.int64)
-        cols = np.arange(len(X))[None, :]
+        n_features = X.shape[1]
+        flat = X.ravel()
+        cols = (np.arange(len(X)) * n_features)[None, :]
+        node = np.repeat(self._offset, len(X), axis=1)
         for _ in range(self.depth):
-            f = self.feature[rows, node]
-            go_left = X[cols, f] <= self.threshold[rows, node]
-            nxt = np.where(go_left, self.left[rows, node], self.right[rows, node])
-            node = np.where(self.leaf[rows, node], node, nxt)
-        raw = self.baseline + self.value[rows, node].sum(axis=0)
+            go_left = flat[cols + self._feature[node]] <= self._threshold[node]
+            node = np.where(go_left, self._left[node], self._right[node])
+        raw = self.baseline + self._value[node].sum(axis=0)
         p = 1.0 / (1.0 + np.exp(-raw))
         return np.column_stack([1.0 - p, p])
 
@@ -806,7 +853,7 @@ class Verifier:
 class KeyStore(Protocol):
     """Where signatures and keys live: a dict in one process, a SQL table in the service."""
 
-    def candidates(self, keys: list[str], *, limit: int) -> list[str]: ...
+    def candidates(self, keys: list[str], *, limit: int, min_hits: int = 1) -> list[str]: ...
     def add(self, item_id: str, keys: list[str], signature: CaseSignature, cluster: str) -> None: ...
     def signature(self, item_id: str) -> CaseSignature | None: ...
     def cluster_of(self, item_id: str) -> str | None: ...
@@ -824,13 +871,13 @@ class MemoryKeyStore:
         self.sizes: Counter[str] = Counter()
         self.max_postings = max_postings
 
-    def candidates(self, keys: list[str], *, limit: int) -> list[str]:
+    def candidates(self, keys: list[str], *, limit: int, min_hits: int = 1) -> list[str]:
         hits: Counter[str] = Counter()
         for k in keys:
             posting = self.postings.get(k)
             if posting and len(posting) <= self.max_postings:  # longer: a common key
                 hits.update(posting)
-        return [i for i, _ in hits.most_common(limit)]
+        return [i for i, n in hits.most_common(limit) if n >= min_hits]
 
     def add(self, item_id, keys, signature, cluster) -> None:
         for k in keys:
@@ -856,7 +903,7 @@ class DuplicateIndex:
     """Find the best earlier match of each new item and keep clusters of one case."""
 
     def __init__(self, store: KeyStore | None = None, *, idf: Idf | None = None,
-                 threshold: float | None = None, max_candidates: int = 12,
+                 threshold: float | None = None, max_candidates: int | None = None,
                  verifier: Verifier | None = None):
         self.store = store if store is not None else MemoryKeyStore()
         self.idf = idf
@@ -864,7 +911,12 @@ class DuplicateIndex:
         # the verifier's probability threshold, or the hand-weighted similarity's
         self.threshold = threshold if threshold is not None else (
             verifier.threshold if verifier is not None else DEFAULT_THRESHOLD)
-        self.max_candidates = max_candidates
+        # the verifier reads 35 features of each pair: 8 candidates (on data/dedup the
+        # links are the same with 6, 8 or 12); the hand-weighted similarity checks 12
+        self.max_candidates = max_candidates or (8 if verifier is not None else 12)
+        # ... and only those sharing two keys or more: a single shared word or commune is
+        # what a third of the candidates of any item have (on data/dedup nothing changes)
+        self.min_hits = 2 if verifier is not None else 1
 
     def __len__(self) -> int:
         return len(self.store)
@@ -880,7 +932,7 @@ class DuplicateIndex:
         A retelling by another citizen often lands there (probability 0.6-0.9)."""
         keys = keys if keys is not None else sig.keys()
         found = []
-        for cand in self.store.candidates(keys, limit=self.max_candidates):
+        for cand in self.store.candidates(keys, limit=self.max_candidates, min_hits=self.min_hits):
             other = self.store.signature(cand)
             if other is not None:
                 found.append((cand, other))
