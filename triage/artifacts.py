@@ -224,6 +224,13 @@ def load_model(models_dir: str | Path, taxonomy: Taxonomy, *, model_id: str | No
     try:
         s = model.classifier.decision_scores([FeatureDoc.from_text("chủ tịch xã nhận tiền")])
         assert s.codes.shape == (1, len(taxonomy.codes)) and np.isfinite(s.codes).all()
+        verifier = getattr(model, "dedup_verifier", None)
+        if verifier is not None:  # a verifier that cannot score would fail every intake
+            from triage.dedup import case_signature
+
+            sig = case_signature("Chủ tịch xã Tân Phước nhận 5 triệu đồng mới ký giấy.")
+            p = verifier.probabilities(sig, [sig])
+            assert p.shape == (1,) and 0.0 <= float(p[0]) <= 1.0
     except Exception as exc:  # noqa: BLE001 - any failure here means: do not serve it
         raise ModelVerificationError(f"model {model_id}: smoke prediction failed: {exc}") from exc
     model.model_id = model_id

@@ -376,18 +376,6 @@ def _segments(text: str) -> tuple[frozenset[str], ...]:
     return tuple(out) if len(out) >= 2 else ()
 
 
-def segment_containment(a: CaseSignature, b: CaseSignature) -> float:
-    """How much of the best-matching matter of one text the other text contains."""
-    best = 0.0
-    for x, y in ((a, b), (b, a)):
-        for seg in x.segments:
-            w = x.weights
-            total = sum(w.get(g, 0.0) for g in seg)
-            if total:
-                best = max(best, sum(w.get(g, 0.0) for g in seg if g in y.weights) / total)
-    return best
-
-
 _WRITER_RE = re.compile(r"(?:toi ten la|toi la|ten toi la|cu tri|nguoi goi|nguoi dan|chau|con toi|"
                         r"vo toi|chong toi|ba con|nguoi lam chung)\s*:?\s*$")
 
@@ -500,11 +488,7 @@ def act_similarity(a: CaseSignature, b: CaseSignature) -> float:
     """Do the two items describe the same kind of act? Cosine of their best code scores."""
     if not a.codes or not b.codes:
         return 1.0
-    da, db = dict(a.codes), dict(b.codes)
-    dot = sum(v * db[c] for c, v in da.items() if c in db)
-    na = math.sqrt(sum(v * v for v in da.values()))
-    nb = math.sqrt(sum(v * v for v in db.values()))
-    return dot / (na * nb) if na and nb else 0.0
+    return _cosine(dict(a.codes), dict(b.codes))
 
 
 def _places_meet(a: frozenset[str], b: frozenset[str]) -> bool:
@@ -775,50 +759,36 @@ def pair_features(a: CaseSignature, b: CaseSignature) -> list[float]:
 
 class TreeEnsemble:
     """A fitted binary gradient-boosted tree ensemble (scikit-learn's
-    HistGradientBoostingClassifier) as flat arrays, evaluated level by level with numpy:
-    the same probabilities, without the per-call thread-pool start-up that costs a
-    dozen candidate pairs milliseconds."""
+    HistGradientBoostingClassifier) as flat numpy arrays, indexed by tree offset + node:
+    the same probabilities, without the per-call thread-pool start-up that costs a dozen
+    candidate pairs milliseconds. A leaf points to itself both ways, so a walk of
+    ``depth`` steps ends on every tree's leaf without testing for leaves."""
 
     def __init__(self, estimator):
         trees = [t[0].nodes for t in estimator._predictors]
         width = max(len(t) for t in trees)
-        shape = (len(trees), width)
-        self.feature = np.zeros(shape, dtype=np.int64)
-        self.threshold = np.zeros(shape)
-        self.left = np.zeros(shape, dtype=np.int64)
-        self.right = np.zeros(shape, dtype=np.int64)
-        self.leaf = np.ones(shape, dtype=bool)
-        self.value = np.zeros(shape)
+        self._offset = (np.arange(len(trees)) * width)[:, None]
+        size = len(trees) * width
+        self._feature = np.zeros(size, dtype=np.int64)
+        self._threshold = np.zeros(size)
+        self._value = np.zeros(size)
+        self._left = np.arange(size)   # padding nodes are leaves pointing to themselves
+        self._right = np.arange(size)
         for i, t in enumerate(trees):
-            n = len(t)
-            self.feature[i, :n], self.threshold[i, :n] = t["feature_idx"], t["num_threshold"]
-            self.left[i, :n], self.right[i, :n] = t["left"], t["right"]
-            self.leaf[i, :n], self.value[i, :n] = t["is_leaf"].astype(bool), t["value"]
+            at = slice(i * width, i * width + len(t))
+            here = np.arange(at.start, at.stop)
+            leaf = t["is_leaf"].astype(bool)
+            self._feature[at], self._threshold[at], self._value[at] = (
+                t["feature_idx"], t["num_threshold"], t["value"])
+            self._left[at] = np.where(leaf, here, at.start + t["left"].astype(np.int64))
+            self._right[at] = np.where(leaf, here, at.start + t["right"].astype(np.int64))
         self.depth = int(max(t["depth"].max() for t in trees))
         self.baseline = float(np.ravel(estimator._baseline_prediction)[0])
-        self._flatten()
-
-    def _flatten(self) -> None:
-        """Flat arrays indexed by tree offset + node; a leaf points to itself both ways,
-        so a walk of ``depth`` steps ends on every tree's leaf without testing for leaves
-        (also run for an ensemble pickled before these arrays existed)."""
-        n_trees, width = self.feature.shape
-        base = (np.arange(n_trees) * width)[:, None]
-        here = base + np.arange(width)[None, :]
-        self._offset = base
-        self._feature = self.feature.ravel()
-        self._threshold = self.threshold.ravel()
-        self._left = np.where(self.leaf, here, base + self.left).ravel()
-        self._right = np.where(self.leaf, here, base + self.right).ravel()
-        self._value = self.value.ravel()
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        if not hasattr(self, "_left"):
-            self._flatten()
         X = np.asarray(X, dtype=np.float64)
-        n_features = X.shape[1]
         flat = X.ravel()
-        cols = (np.arange(len(X)) * n_features)[None, :]
+        cols = (np.arange(len(X)) * X.shape[1])[None, :]
         node = np.repeat(self._offset, len(X), axis=1)
         for _ in range(self.depth):
             go_left = flat[cols + self._feature[node]] <= self._threshold[node]

@@ -103,3 +103,14 @@ def test_evaluate_dedup_counts_links_listings_and_hard_negatives(tmp_path, triag
     assert all(r["linked_or_listed_by_kind"][k] >= v for k, v in r["recall_by_kind"].items())
     assert r["hard_negatives_linked"] == []
     assert "hard negatives linked: 0" in format_dedup_report(r)
+
+
+def test_a_model_whose_verifier_cannot_score_is_refused_at_load(tmp_path, triager, taxonomy):
+    """Refused when it is loaded, not at the first intake that has a candidate."""
+    from triage.artifacts import ModelVerificationError, load_model, save_model
+
+    model = copy.copy(triager.model)
+    model.dedup_verifier = Verifier(object(), 0.9)  # no predict_proba
+    save_model(model, tmp_path, training_data={}, metrics={})
+    with pytest.raises(ModelVerificationError, match="smoke prediction failed"):
+        load_model(tmp_path, taxonomy)
