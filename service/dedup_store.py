@@ -50,24 +50,25 @@ def exact_key(keys: Iterable[str]) -> int:
 
 _loads = orjson.loads
 
-# Parsed signatures by feedback id, shared by the process's requests: a stored signature
+# Parsed signatures by (database, feedback id), shared by the process's requests (ids are
+# unique within one database only: tests and benchmarks reuse them): a stored signature
 # never changes (only an item's cluster does, by review, and clusters are never cached
 # across transactions), so this is a cache of immutable data; every process still reads
 # the index from the database and merely skips re-decoding JSON it has decoded before.
 SIGNATURE_CACHE_SIZE = 50_000
-_signatures: OrderedDict[str, CaseSignature] = OrderedDict()
+_signatures: OrderedDict[tuple[str, str], CaseSignature] = OrderedDict()
 _signatures_lock = threading.Lock()
 
 
-def _parsed(item_id: str, sig: str | dict) -> CaseSignature:
+def _parsed(key: tuple[str, str], sig: str | dict) -> CaseSignature:
     with _signatures_lock:
-        hit = _signatures.get(item_id)
+        hit = _signatures.get(key)
         if hit is not None:
-            _signatures.move_to_end(item_id)
+            _signatures.move_to_end(key)
             return hit
     parsed = CaseSignature.from_dict(_loads(sig) if isinstance(sig, str) else sig)
     with _signatures_lock:
-        _signatures[item_id] = parsed
+        _signatures[key] = parsed
         if len(_signatures) > SIGNATURE_CACHE_SIZE:
             _signatures.popitem(last=False)
     return parsed
@@ -90,6 +91,7 @@ class SqlKeyStore:
         self._cache: dict[str, tuple[str | dict, str]] = {}
         self._counts: dict[int, int] = {}  # read by the last lookup, reused by `add`
         self._new: set[str] = set()  # clusters started by an item added here (size 1)
+        self._database = str(session.get_bind().url)
 
     def _sql(self, sql: str, params=None):
         return self.session.connection().exec_driver_sql(sql, params) if params is not None \
@@ -180,7 +182,7 @@ class SqlKeyStore:
             sig = self.session.scalar(select(DedupItem.signature).where(DedupItem.feedback_id == item_id))
             if sig is None:
                 return None
-        return _parsed(item_id, sig)
+        return _parsed((self._database, item_id), sig)
 
     def cluster_of(self, item_id: str) -> str | None:
         if item_id in self._cache:

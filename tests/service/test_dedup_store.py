@@ -168,3 +168,22 @@ def test_migration_carries_an_existing_index_over(database_url):
         assert match is not None and match.item_id == "old5" and (cluster, size) == ("c-old5", 2)
         assert _count(s, DedupItem) == len(CASES) + 1
     db.dispose()
+
+
+def test_parsed_signatures_are_not_shared_between_databases(tmp_path):
+    """The process-wide cache of parsed signatures is per database: the same feedback id
+    in another database is another item."""
+    urls = [f"sqlite:///{tmp_path}/one.db", f"sqlite:///{tmp_path}/two.db"]
+    for url, text in zip(urls, CASES[:2]):
+        migrate(url)
+        db = Database(url)
+        with db.transaction() as s:
+            sig = _sig(text)
+            SqlKeyStore(s).add("same-id", sig.keys(), sig, "c-same-id")
+        db.dispose()
+    for url, text in zip(urls, CASES[:2]):
+        db = Database(url)
+        with db.read() as s:
+            got = SqlKeyStore(s).signature("same-id")
+            assert got.names == _sig(text).names and got.terms.keys() == _sig(text).terms.keys()
+        db.dispose()
