@@ -86,12 +86,13 @@ def _retry_untriaged(st: AppState, stop: threading.Event) -> None:
 
 def _load_triager(models_dir, taxonomy: Taxonomy, model_id: str | None = None) -> Triager:
     from service.flows import vietnam_holidays
-    from triage.pipeline import idf_for
+    from triage.pipeline import freeze_heap, idf_for
 
     triager = Triager.from_models_dir(models_dir, taxonomy=taxonomy, model_id=model_id)
     triager.triage("khởi động")  # warm the segmenter before the first request
     idf_for(triager)     # the duplicate index's weights, and the holiday calendar:
     vietnam_holidays()   # built once here rather than inside the first intake
+    freeze_heap()
     return triager
 
 

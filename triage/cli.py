@@ -23,10 +23,12 @@ log = logging.getLogger(__name__)
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from triage.pipeline import Triager, dedup_index_for
+    from triage.pipeline import Triager, dedup_index_for, freeze_heap
 
     triager = Triager.from_models_dir(args.models_dir, model_id=args.model)
     index = dedup_index_for(triager)
+    triager.triage("khởi động")  # load the segmenter, then keep the model out of the GC's walks
+    freeze_heap()
     src = sys.stdin if args.input == "-" else open(args.input, encoding="utf-8")  # noqa: SIM115
     out = sys.stdout if args.output in (None, "-") else open(args.output, "w", encoding="utf-8")  # noqa: SIM115
     errors = 0

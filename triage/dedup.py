@@ -37,7 +37,7 @@ from typing import Protocol
 
 import numpy as np
 
-from triage.textutil import diacritic_ratio, strip_diacritics
+from triage.textutil import diacritic_ratio, starts_with, strip_diacritics
 
 SURNAMES = {
     "nguyen", "tran", "le", "pham", "hoang", "huynh", "phan", "vu", "vo", "dang", "bui", "do",
@@ -93,8 +93,9 @@ _ORG_PLAIN = tuple(sorted({strip_diacritics(u) for u in ORG_UNITS}))
 _COMMUNE_PLAIN = frozenset(strip_diacritics(u) for u in COMMUNE_UNITS)
 _VILLAGE_PLAIN = frozenset(strip_diacritics(u) for u in VILLAGE_UNITS)
 _PLACE_RE = re.compile(
-    rf"(?<!\w)(?i:({_alts(COMMUNE_UNITS + VILLAGE_UNITS + PROVINCE_UNITS)}))[ \t]+({_CAP_RUN}|\d+[A-Za-z]?)(?!\w)")
-_ORG_RE = re.compile(rf"(?<!\w)(?i:(?:{_alts(ORG_UNITS)}){_FILLER})[ \t]+({_CAP_RUN})(?!\w)")
+    starts_with(COMMUNE_UNITS + VILLAGE_UNITS + PROVINCE_UNITS)
+    + rf"(?<!\w)(?i:({_alts(COMMUNE_UNITS + VILLAGE_UNITS + PROVINCE_UNITS)}))[ \t]+({_CAP_RUN}|\d+[A-Za-z]?)(?!\w)")
+_ORG_RE = re.compile(starts_with(ORG_UNITS) + rf"(?<!\w)(?i:(?:{_alts(ORG_UNITS)}){_FILLER})[ \t]+({_CAP_RUN})(?!\w)")
 _UNIT_WORDS = {strip_diacritics(u).split()[-1] for u in
                COMMUNE_UNITS + VILLAGE_UNITS + PROVINCE_UNITS + ORG_UNITS} | {
     "ban", "ủy", "uy", "hội", "hoi", "sở", "so", "phòng", "phong", "đảng", "dang", "mặt", "mat",
@@ -114,15 +115,22 @@ PROVINCE_NAMES = frozenset({
     "tuyen quang", "yen bai", "dien bien", "nam dinh", "ba ria", "vung tau", "hue"})
 _MIDDLE_PLAIN = {"van", "thi", "duc", "huu", "minh", "quang", "ngoc", "dinh"}
 _CAP_RUN_RE = re.compile(rf"(?<![\w])(\w+[ \t]+)?({_CAP}(?:[ \t]+{_CAP}){{1,3}})(?!\w)")
+_TITLE_WORDS = ["ông", "bà", "anh", "chị", "cô", "chú", "bác", "thầy", "em", "cậu", "dì", "đồng chí",
+                "đ/c", "ong", "ba", "chi", "co", "chu", "bac", "a", "thay", "dong chi"]
+_POST_TITLES = ["phó chủ tịch", "chủ tịch", "bí thư", "phó bí thư", "trưởng thôn", "trưởng ấp",
+                "trưởng khu", "kế toán", "địa chính", "hiệu trưởng", "giám đốc", "trưởng công an",
+                "trưởng phòng", "cán bộ", "bác sĩ", "bs", "y tá", "điều dưỡng", "giáo viên",
+                "thầy giáo", "cô giáo", "công an", "thủ quỹ", "trưởng khoa", "trưởng trạm", "kiểm lâm",
+                "cảnh sát", "đội trưởng", "thanh tra", "đăng kiểm viên", "tư pháp", "phó giám đốc",
+                "trưởng ban"]
 _TITLE_NAME_RE = re.compile(
-    rf"(?<!\w)(?i:ông|bà|anh|chị|cô|chú|bác|thầy|em|cậu|dì|đồng chí|đ/c|ong|ba|chi|co|chu|bac|a|"
-    rf"thay|dong chi|{_alts(['phó chủ tịch', 'chủ tịch', 'bí thư', 'phó bí thư', 'trưởng thôn', 'trưởng ấp', 'trưởng khu', 'kế toán', 'địa chính', 'hiệu trưởng', 'giám đốc', 'trưởng công an', 'trưởng phòng', 'cán bộ', 'bác sĩ', 'bs', 'y tá', 'điều dưỡng', 'giáo viên', 'thầy giáo', 'cô giáo', 'công an', 'thủ quỹ', 'trưởng khoa', 'trưởng trạm', 'kiểm lâm', 'cảnh sát', 'đội trưởng', 'thanh tra', 'đăng kiểm viên', 'tư pháp', 'phó giám đốc', 'trưởng ban'])})"
+    starts_with(_TITLE_WORDS + _POST_TITLES) + rf"(?<!\w)(?i:{'|'.join(_TITLE_WORDS)}|{_alts(_POST_TITLES)})"
     rf"(?:[ \t]+(?:{_alts(COMMUNE_UNITS + VILLAGE_UNITS)}|UBND|Ủy ban nhân dân xã|Ủy ban nhân dân))?"
     rf"[ \t]+({_CAP})(?![ \t]*{_CAP})(?!\w)")
 _CAP_WORD_RE = re.compile(rf"(?<!\w){_CAP}")
 _MIDDLE_MARKED = {"văn", "thị", "đức", "hữu", "minh", "quang", "ngọc", "đình"}
 _LOWER_NAME_RE = re.compile(
-    r"(?<!\w)(" + "|".join(sorted(SURNAMES)) + r")\s+(van|thi|duc|huu|minh|quang|ngoc|dinh)"
+    starts_with(SURNAMES, ignore_case=False) + r"(?<!\w)(" + "|".join(sorted(SURNAMES)) + r")\s+(van|thi|duc|huu|minh|quang|ngoc|dinh)"
     r"\s+([^\W\d_]+)(?!\w)")
 
 # Similarity from which an earlier item is linked as the same case. Chosen, with the
@@ -171,9 +179,22 @@ class CaseSignature:
     # text is about, in words another citizen would also use
     terms: dict[str, float] = field(default_factory=dict, repr=False)
 
-    @property
+    @cached_property
     def total(self) -> float:
         return sum(self.weights.values())
+
+    @cached_property
+    def code_scores(self) -> dict[str, float]:
+        return dict(self.codes)
+
+    @cached_property
+    def code_norm(self) -> float:
+        return math.sqrt(sum(v * v for v in self.code_scores.values()))
+
+    @cached_property
+    def terms_sq(self) -> float:
+        """Squared length of the term vector (1 but for the rounding of a stored one)."""
+        return sum(v * v for v in self.terms.values())
 
     @cached_property
     def setting_words(self) -> frozenset[str]:
@@ -477,18 +498,13 @@ LISTED_MATTER = 0.6               # containment from which a listed matter is "a
 MIN_SEGMENT_TERMS = 10
 
 
-def _cosine(da: dict[str, float], db: dict[str, float]) -> float:
-    dot = sum(v * db[c] for c, v in da.items() if c in db)
-    na = math.sqrt(sum(v * v for v in da.values()))
-    nb = math.sqrt(sum(v * v for v in db.values()))
-    return dot / (na * nb) if na and nb else 0.0
-
-
 def act_similarity(a: CaseSignature, b: CaseSignature) -> float:
     """Do the two items describe the same kind of act? Cosine of their best code scores."""
     if not a.codes or not b.codes:
         return 1.0
-    return _cosine(dict(a.codes), dict(b.codes))
+    da, db = a.code_scores, b.code_scores
+    dot = sum(v * db[c] for c, v in da.items() if c in db)
+    return dot / (a.code_norm * b.code_norm) if a.code_norm and b.code_norm else 0.0
 
 
 def _places_meet(a: frozenset[str], b: frozenset[str]) -> bool:
@@ -715,6 +731,29 @@ def _both(x: frozenset, y: frozenset, meet=None) -> tuple[float, float]:
     return float(m), float(not m)
 
 
+def _act_overlap(a: CaseSignature, b: CaseSignature, common: set[str]
+                 ) -> tuple[float, float, float]:
+    """(cosine, containment of the side with fewer words, sum of the 10 largest shared
+    weights) of two unit term vectors once the setting's words are taken out of both and
+    each is put back to unit length; read off the shared terms, with no vectors rebuilt."""
+    at, bt, setting = a.terms, b.terms, a.setting_words | b.setting_words
+    off_a = [at[t] for t in setting if t in at]
+    off_b = [bt[t] for t in setting if t in bt]
+    za = math.sqrt(max(0.0, a.terms_sq - sum(v * v for v in off_a)))
+    zb = math.sqrt(max(0.0, b.terms_sq - sum(v * v for v in off_b)))
+    if za < 1e-9 or zb < 1e-9:
+        return 0.0, 0.0, 0.0
+    act = [t for t in common if t not in setting]
+    if not act:
+        return 0.0, 0.0, 0.0
+    dot = sum(at[t] * bt[t] for t in act)
+    # the side with fewer act words is the one whose containment counts
+    x, zx = (at, za) if len(at) - len(off_a) <= len(bt) - len(off_b) else (bt, zb)
+    contained = sum(x[t] * x[t] for t in act) / (zx * zx)
+    top = sorted((min(at[t] / za, bt[t] / zb) for t in act), reverse=True)
+    return dot / (za * zb), contained, sum(top[:10])
+
+
 def pair_features(a: CaseSignature, b: CaseSignature) -> list[float]:
     """What a learned verifier reads of a pair (:data:`PAIR_FEATURES`): the wording
     overlaps, the act scores, agreement and disagreement of each kind of specific, the
@@ -735,12 +774,10 @@ def pair_features(a: CaseSignature, b: CaseSignature) -> list[float]:
     acc_other = bool(full(acc_a) and full(acc_b) and not (acc_a & acc_b)
                      and not (acc_a & nb) and not (acc_b & na))
     name_full = bool(full(na & nb))
-    setting = a.setting_words | b.setting_words
-    ta = _unit({t: v for t, v in a.terms.items() if t not in setting})
-    tb = _unit({t: v for t, v in b.terms.items() if t not in setting})
-    sa, sb = (ta, tb) if len(ta) <= len(tb) else (tb, ta)
-    shared = sorted((min(a.terms[t], b.terms[t]) for t in a.terms.keys() & b.terms.keys()), reverse=True)
-    act_shared = sorted((min(ta[t], tb[t]) for t in ta.keys() & tb.keys()), reverse=True)
+    at, bt = a.terms, b.terms
+    common = at.keys() & bt.keys()
+    shared = sorted((min(at[t], bt[t]) for t in common), reverse=True)
+    act_cos, act_in, act_shared = _act_overlap(a, b, common)
     la, lb = max(len(a.weights), 1), max(len(b.weights), 1)
     return [
         _similarity(a, b, o, act, people)[0], o.cosine, o.containment, o.terms, o.terms_in,
@@ -752,8 +789,8 @@ def pair_features(a: CaseSignature, b: CaseSignature) -> list[float]:
         *_both(a.villages, b.villages, _places_meet), *_both(a.amounts, b.amounts),
         *_both(a.dates, b.dates), *_both(a.plates, b.plates), *_both(a.roles, b.roles),
         sum(shared[:10]), abs(math.log(la / lb)), float(a.accented != b.accented),
-        math.log1p(min(len(a.terms), len(b.terms))), term_cosine(ta, tb),
-        term_containment(sa, sb), sum(act_shared[:10]),
+        math.log1p(min(len(a.terms), len(b.terms))),
+        act_cos, act_in, act_shared,
     ]
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from triage.textutil import starts_with
+
 _TONES = "\u0300\u0301\u0309\u0303\u0323"  # huyền, sắc, hỏi, ngã, nặng
 
 # Old-style placement in open syllables oa/oe/uy: hoà → hòa, khoẻ → khỏe, thuỷ → thủy.
@@ -69,7 +71,8 @@ _OFFICE_WORDS = (
 )
 
 _TEEN_RE = re.compile(
-    r"(?<![^\W_])(" + "|".join(sorted(map(re.escape, TEENCODE), key=len, reverse=True)) + r")(?![^\W_])",
+    starts_with(TEENCODE)
+    + r"(?<![^\W_])(" + "|".join(sorted(map(re.escape, TEENCODE), key=len, reverse=True)) + r")(?![^\W_])",
     re.IGNORECASE,
 )
 _ACRONYM_RE = re.compile(

@@ -24,9 +24,13 @@ from triage.textutil import strip_diacritics
 LEVELS = ((4.5, "khẩn cấp"), (3.5, "cao"), (2.5, "trung bình"), (0.0, "thấp"))
 
 
+_FIRSTS: set[str] = set()  # the first letters of every cue (see _CUES_RE)
+
+
 def _cue(*phrases: str, not_after: str = "") -> re.Pattern:
-    alts = "|".join(sorted({re.escape(strip_diacritics(p.lower())) for p in phrases},
-                           key=len, reverse=True))
+    plain = {strip_diacritics(p.lower()) for p in phrases}
+    _FIRSTS.update(p[0] for p in plain)
+    alts = "|".join(sorted(map(re.escape, plain), key=len, reverse=True))
     guard = f"(?<!{not_after} )" if not_after else ""
     return re.compile(guard + r"(?<!\w)(?:" + alts + r")(?!\w)")
 
@@ -52,9 +56,13 @@ URGENT_RE = _cue("bỏ trốn", "trốn ra nước ngoài", "xuất cảnh", "ti
 DEADLINE_SOON = 3  # working days: from here on the deadline raises the priority
 OUT_BASE = {"OUT01": 2.0, "OUT02": 1.0, "OUT03": 1.0}
 # All cue lists in one pattern, so a text is scanned once; the group name says which list.
-_CUES_RE = re.compile("|".join(f"(?P<{name}>{rx.pattern})" for name, rx in (
-    ("key", KEY_RE), ("head", HEAD_RE), ("member", MEMBER_RE), ("evidence", EVIDENCE_RE),
-    ("urgent", URGENT_RE))))
+# The look at the first letter lets the engine skip positions where no cue starts.
+_CUES_RE = re.compile(
+    f"(?=[{re.escape(''.join(sorted(_FIRSTS)))}])(?:"
+    + "|".join(f"(?P<{name}>{rx.pattern})" for name, rx in (
+        ("key", KEY_RE), ("head", HEAD_RE), ("member", MEMBER_RE), ("evidence", EVIDENCE_RE),
+        ("urgent", URGENT_RE)))
+    + ")")
 
 
 def _first_cues(plain: str) -> dict[str, str]:

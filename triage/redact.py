@@ -15,6 +15,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from triage.textutil import starts_with
+
 PLACEHOLDERS = {
     "email": "<EMAIL>",
     "account": "<STK>",
@@ -54,7 +56,7 @@ _DIGIT_WORDS = (
 _DIGIT_WORD_SET = frozenset(_DIGIT_WORDS.split("|"))
 _WORD_RE = re.compile(r"[^\W_]+")
 _PHONE_WORDS_RE = re.compile(
-    r"(?<![^\W_])(?:(?:" + _DIGIT_WORDS + r")[\s,.\-]+){8,11}(?:" + _DIGIT_WORDS + r")(?![^\W_])",
+    starts_with(_DIGIT_WORDS.split("|")) + r"(?<![^\W_])(?:(?:" + _DIGIT_WORDS + r")[\s,.\-]+){8,11}(?:" + _DIGIT_WORDS + r")(?![^\W_])",
     re.IGNORECASE,
 )
 # House addresses: "số 12 ngõ 45 đường Lê Lợi", "số nhà 7", "nhà số 15/3 hẻm 2", "kiệt 12".

@@ -40,3 +40,17 @@ def diacritic_ratio(text: str) -> float:
     if not letters:
         return 0.0
     return sum(map(operator.ne, text, plain)) / letters
+
+
+def starts_with(words, *, ignore_case: bool = True) -> str:
+    """A lookahead for the first letters of ``words`` (with their unmarked forms, and both
+    cases when ``ignore_case``), to put before an alternation that opens with a lookbehind:
+    the regex engine then skips every position where none of the words can start, instead
+    of trying each alternative there (2-3x faster on a petition)."""
+    firsts = set()
+    for w in words:
+        for c in (w[:1], strip_diacritics(w[:1])):
+            if c:
+                firsts.update((c, c.lower(), c.upper()) if ignore_case else (c,))
+    return "(?=[" + "".join(sorted(firsts)).replace("\\", "\\\\").replace("]", "\\]").replace(
+        "^", "\\^").replace("-", "\\-") + "])"
