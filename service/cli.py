@@ -30,7 +30,8 @@ def _serve(args: argparse.Namespace) -> int:
     settings = _settings()
     migrate(settings.database_url)
     uvicorn.run("service.asgi:app", host=args.host or settings.host, port=args.port or settings.port,
-                workers=args.workers, log_level="info", http=HTTP_PROTOCOL)
+                workers=args.workers, log_level="info", http=HTTP_PROTOCOL,
+                loop="auto")  # uvloop where installed (Linux, macOS), else asyncio
     return 0
 
 

@@ -24,12 +24,16 @@ from triage.pipeline import Triager, dedup_index_for
 
 
 def read_dedup_set(path: str | Path) -> list[dict]:
+    """The items of a labelled duplicate file or directory, each with the ``source`` (file
+    name) it came from unless it names one: one file is one writer's work."""
     items = []
     for p in expand_paths([path]):
         with p.open(encoding="utf-8") as fh:
             for line in fh:
                 if line.strip():
-                    items.append(json.loads(line))
+                    item = json.loads(line)
+                    item.setdefault("source", p.stem)
+                    items.append(item)
     return items
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import platform
 import re
@@ -33,6 +34,8 @@ from triage.decision import DecisionPolicy
 from triage.errors import ModelNotFoundError, ModelVerificationError
 from triage.features import FeatureDoc
 from triage.taxonomy import Taxonomy
+
+log = logging.getLogger(__name__)
 
 ARTIFACT = "model.joblib"
 META = "meta.json"
@@ -182,6 +185,12 @@ def active_model_id(models_dir: str | Path) -> str | None:
     return read_registry(models_dir).get("active")
 
 
+def _pair_features() -> tuple[str, ...]:
+    from triage.dedup import PAIR_FEATURES
+
+    return PAIR_FEATURES
+
+
 def load_model(models_dir: str | Path, taxonomy: Taxonomy, *, model_id: str | None = None,
                check_versions: bool = True) -> TriageModel:
     """Load and verify a model (the active one unless ``model_id`` is given); fail closed."""
@@ -225,6 +234,13 @@ def load_model(models_dir: str | Path, taxonomy: Taxonomy, *, model_id: str | No
         s = model.classifier.decision_scores([FeatureDoc.from_text("chủ tịch xã nhận tiền")])
         assert s.codes.shape == (1, len(taxonomy.codes)) and np.isfinite(s.codes).all()
         verifier = getattr(model, "dedup_verifier", None)
+        if verifier is not None and tuple(verifier.features) != _pair_features():
+            # fitted on another version's pair features: the classifier is still good, the
+            # duplicate search falls back to the hand-weighted similarity until a retrain
+            log.warning("model %s: its duplicate verifier reads other pair features than this "
+                        "version computes; duplicates use the hand-weighted similarity "
+                        "until `triage train`", model_id)
+            model.dedup_verifier = verifier = None
         if verifier is not None:  # a verifier that cannot score would fail every intake
             from triage.dedup import case_signature
 

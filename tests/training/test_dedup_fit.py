@@ -114,3 +114,26 @@ def test_a_model_whose_verifier_cannot_score_is_refused_at_load(tmp_path, triage
     save_model(model, tmp_path, training_data={}, metrics={})
     with pytest.raises(ModelVerificationError, match="smoke prediction failed"):
         load_model(tmp_path, taxonomy)
+
+
+def test_the_threshold_is_read_off_writers_the_trees_did_not_see(verifier):
+    """Each writer's pairs are scored by trees fitted on the other writers only (the way
+    the hidden evaluation set's writers meet the verifier)."""
+    assert verifier.info["threshold_folds"] >= 5
+    assert {"dedup", "north_rural", "party_conduct_cities"} <= set(verifier.info["sources"])
+
+
+def test_a_verifier_of_other_pair_features_is_set_aside_not_refused(tmp_path, triager, verifier,
+                                                                      taxonomy, caplog):
+    """A model fitted by an earlier version, whose verifier reads other features: the
+    classifier is still served, duplicates fall back to the hand-weighted similarity."""
+    from triage.artifacts import load_model, save_model
+
+    old = copy.copy(verifier)
+    old.features = PAIR_FEATURES[:-1]
+    model = copy.copy(triager.model)
+    model.dedup_verifier = old
+    save_model(model, tmp_path, training_data={}, metrics={})
+    with caplog.at_level("WARNING"):
+        loaded = load_model(tmp_path, taxonomy)
+    assert loaded.dedup_verifier is None and "hand-weighted similarity" in caplog.text
