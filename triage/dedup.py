@@ -401,6 +401,11 @@ _WRITER_RE = re.compile(r"(?:toi ten la|toi la|ten toi la|cu tri|nguoi goi|nguoi
                         r"vo toi|chong toi|ba con|nguoi lam chung)\s*:?\s*$")
 
 
+def _mostly_capitals(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) >= 20 and sum(c.isupper() for c in letters) >= 0.6 * len(letters)
+
+
 def case_signature(redacted_text: str, *, codes: Iterable[tuple[str, float]] = (),
                    idf: Idf | None = None, plain: str | None = None,
                    syllables: Sequence[str] | None = None,
@@ -446,8 +451,12 @@ def case_signature(redacted_text: str, *, codes: Iterable[tuple[str, float]] = (
     plates = {"".join(m) for m in _PLATE_RE.findall(plain)}
     if accented is None:
         accented = diacritic_ratio(redacted_text) >= 0.03
-    people, accused = _people(redacted_text, plain, role_spans, accented=accented)
-    for name in person_places:
+    # In a text typed in capitals every word looks like a name ("CHỦ TỊCH XÃ DƯƠNG VĂN
+    # QUYẾT Ở XÓM ..."): its people are read as in a lower-case text (surname, middle name)
+    shouting = _mostly_capitals(redacted_text)
+    people, accused = _people(redacted_text.lower() if shouting else redacted_text, plain,
+                              role_spans, accented=accented)
+    for name in () if shouting else person_places:
         full = name.lower().split()
         found = {" ".join(full), "~" + full[-1]}
         people |= found
@@ -835,6 +844,12 @@ class TreeEnsemble:
         return np.column_stack([1.0 - p, p])
 
 
+COPY_WORDING = 0.95  # bigram and term cosine from which two texts are one text
+_COL = {f: i for i, f in enumerate(PAIR_FEATURES)}
+_DISAGREE = [_COL[f] for f in ("accused_other", "name_other", "org_other", "commune_other",
+                               "village_other", "amount_other", "plate_other")]
+
+
 class Verifier:
     """A learned verifier of candidate pairs: the probability that two signatures describe
     the same case, from :func:`pair_features`, by a classifier fitted on labelled pairs
@@ -854,7 +869,17 @@ class Verifier:
         if not others:
             return np.zeros(0)
         X = np.array([pair_features(sig, o) for o in others], dtype=np.float64)
-        return self.estimator.predict_proba(X)[:, 1]
+        p = self.estimator.predict_proba(X)[:, 1]
+        # A copy of the same text (sent again, reformatted, typed without accents) is the
+        # same case whatever the trees make of it: they were fitted on retellings and
+        # look-alikes, and a verifier fitted on other writers put a few copies (an
+        # all-caps one, one without accents) under its threshold. No labelled pair of two
+        # cases comes near this much shared wording with no specific in disagreement.
+        copy = ((X[:, _COL["bigram_cosine"]] >= COPY_WORDING) & (X[:, _COL["term_cosine"]] >= COPY_WORDING)
+                & (X[:, _DISAGREE].sum(axis=1) == 0))
+        if copy.any():
+            p = np.where(copy, np.maximum(p, X[:, _COL["bigram_cosine"]]), p)
+        return p
 
 
 class KeyStore(Protocol):

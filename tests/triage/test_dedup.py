@@ -210,3 +210,32 @@ def test_a_name_typed_without_marks_meets_the_marked_one():
     assert a.accented and b.accented
     _, reasons = similarity(a, b)
     assert any(r.startswith("cùng người bị phản ánh") or r == "cùng tên người" for r in reasons)
+
+
+def test_a_petition_retyped_in_capitals_names_the_same_official():
+    caps = case_signature(normalize_text(PETITION.upper()))
+    sig = case_signature(normalize_text(PETITION))
+    assert "nguyễn văn hùng" in sig.accused
+    assert not {n for n in caps.names if n.endswith((" đã", " da"))}  # the run stops at the name
+    score, reasons = similarity(sig, caps)
+    assert score >= DEFAULT_THRESHOLD and "khác người bị phản ánh" not in reasons
+
+
+class _Unsure:
+    """Trees that make nothing of any pair (a verifier fitted on other writers' retellings)."""
+
+    def predict_proba(self, X):
+        import numpy as np
+
+        return np.column_stack([np.full(len(X), 0.6), np.full(len(X), 0.4)])
+
+
+def test_a_copy_of_the_same_text_is_linked_whatever_the_trees_say():
+    from triage.dedup import Verifier
+
+    index = DuplicateIndex(verifier=Verifier(_Unsure(), threshold=0.9))
+    first = index.link("a", normalize_text(PETITION))
+    again = index.link("b", normalize_text(strip_diacritics(PETITION)))
+    other = index.link("c", normalize_text(OTHER_COMMUNE))
+    assert again.match is not None and again.match.item_id == "a" and again.cluster == first.cluster
+    assert other.match is None  # a template copy about another commune and official is not a copy
