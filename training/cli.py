@@ -203,6 +203,14 @@ def _evaluate_dedup(args: argparse.Namespace) -> int:
     from triage.pipeline import Triager
 
     triager = Triager.from_models_dir(args.models_dir, model_id=args.model)
+    if args.by_writer:
+        from training.dedup_fit import format_writer_report, leave_one_writer_out
+
+        report = leave_one_writer_out(triager)
+        if args.json:
+            Path(args.json).write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+        print(format_writer_report(report))
+        return 0
     report = evaluate_dedup(triager, args.data or str(DATA_DIR / "dedup"), split=args.split)
     if args.json:
         Path(args.json).write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -246,6 +254,9 @@ def evaluate_dedup(sub) -> None:
     p.add_argument("--split", choices=("all", "dev", "held-out"), default="all",
                    help="half of the set by case (dev: for tuning; held-out: for reporting)")
     p.add_argument("--json", help="also write the full report as JSON here")
+    p.add_argument("--by-writer", action="store_true",
+                   help="leave one writer out: refit the verifier on the other writers of "
+                        "data/dedup_train and data/dedup and cluster each (several minutes)")
     p.set_defaults(func=_evaluate_dedup)
 
 

@@ -66,9 +66,9 @@ def _pairs(clusters: dict[str, list[str]]) -> set[frozenset[str]]:
     return out
 
 
-def evaluate_dedup(triager: Triager, path: str | Path, *, shuffle_seed: int | None = None,
-                   split: str = "all") -> dict:
-    items = split_items(read_dedup_set(path), split)
+def evaluate_dedup(triager: Triager, path: str | Path | None, *, shuffle_seed: int | None = None,
+                   split: str = "all", items: list[dict] | None = None) -> dict:
+    items = split_items(items if items is not None else read_dedup_set(path), split)
     if shuffle_seed is not None:
         random.Random(shuffle_seed).shuffle(items)
     index = dedup_index_for(triager)

@@ -171,3 +171,71 @@ def fit_verifier(triager: Triager, paths=None, *, target_precision: float = TARG
             "threshold_folds": len(set(fold.tolist())),
             "sources": sorted({it.get("source", "") for it in items})}
     return Verifier(est, threshold, info=info)
+
+
+def leave_one_writer_out(triager: Triager) -> dict:
+    """How the verifier does on a writer it has never read: for each writer of the labelled
+    data (each file of ``data/dedup_train``, and ``data/dedup`` as one), fit it on the
+    others exactly as `fit_verifier` does (threshold from writer folds) and cluster that
+    writer's items with it. The hidden evaluation set is text by other people again, so
+    this, summed over writers, is the closest estimate of it; ``--split held-out`` is one
+    writer only. (`triage evaluate-dedup --by-writer`.)"""
+    from training.dedup_eval import evaluate_dedup
+
+    writers = {p.stem: read_dedup_set(p) for p in sorted(DEFAULT_DIR.glob("*.jsonl"))}
+    if EVALUATION_SET.exists():
+        writers["dedup"] = read_dedup_set(EVALUATION_SET)
+    pairs = {w: training_pairs(triager, items) for w, items in writers.items()}
+    saved = getattr(triager.model, "dedup_verifier", None)
+    reports: dict[str, dict] = {}
+    try:
+        for w in writers:
+            others = [o for o in writers if o != w]
+            X = np.vstack([pairs[o][0] for o in others])
+            y = np.concatenate([pairs[o][1] for o in others])
+            hard = np.concatenate([pairs[o][3] for o in others])
+            fold = np.concatenate([np.full(len(pairs[o][1]), i) for i, o in enumerate(others)])
+            oof = np.zeros(len(y))
+            for k in range(len(others)):
+                train, test = fold != k, fold == k
+                oof[test] = _estimator().fit(X[train], y[train]).predict_proba(X[test])[:, 1]
+            threshold, _, _ = _pick_threshold(y, oof, TARGET_PRECISION, hard=hard)
+            triager.model.dedup_verifier = Verifier(_estimator().fit(X, y), threshold)
+            reports[w] = {**evaluate_dedup(triager, None, items=writers[w]), "threshold": threshold}
+    finally:
+        triager.model.dedup_verifier = saved
+    tp = sum(round(r["pairwise_precision"] * r["predicted_pairs"]) for r in reports.values())
+    pred = sum(r["predicted_pairs"] for r in reports.values())
+    gold = sum(r["gold_pairs"] for r in reports.values())
+    kinds: dict[str, list[float]] = {}
+    for r in reports.values():
+        for k, n in r["count_by_kind"].items():
+            acc = kinds.setdefault(k, [0, 0.0, 0.0])
+            acc[0] += n
+            acc[1] += r["recall_by_kind"][k] * n
+            acc[2] += r["linked_or_listed_by_kind"][k] * n
+    return {
+        "writers": reports,
+        "pairwise_precision": round(tp / pred, 4) if pred else 1.0,
+        "pairwise_recall": round(tp / gold, 4) if gold else 1.0,
+        "hard_negatives": sum(r["hard_negatives"] for r in reports.values()),
+        "hard_negatives_linked": sum(len(r["hard_negatives_linked"]) for r in reports.values()),
+        "recall_by_kind": {k: round(a[1] / a[0], 4) for k, a in sorted(kinds.items())},
+        "linked_or_listed_by_kind": {k: round(a[2] / a[0], 4) for k, a in sorted(kinds.items())},
+        "count_by_kind": {k: a[0] for k, a in sorted(kinds.items())},
+    }
+
+
+def format_writer_report(r: dict) -> str:
+    lines = ["leave one writer out: the verifier fitted on the other writers, this one clustered",
+             f"{'writer':<28} {'threshold':>9} {'precision':>9} {'recall':>7}  hard negatives linked"]
+    for w, x in r["writers"].items():
+        lines.append(f"{w:<28} {x['threshold']:>9.2f} {x['pairwise_precision']:>9.3f} "
+                     f"{x['pairwise_recall']:>7.3f}  {len(x['hard_negatives_linked'])}/{x['hard_negatives']}")
+    lines.append(f"{'all writers':<28} {'':>9} {r['pairwise_precision']:>9.3f} "
+                 f"{r['pairwise_recall']:>7.3f}  {r['hard_negatives_linked']}/{r['hard_negatives']}")
+    lines.append("recall by variant kind (linked; linked or listed as a possible duplicate):")
+    for k, n in r["count_by_kind"].items():
+        lines.append(f"  {k:<28} {r['recall_by_kind'][k]:.3f}   "
+                     f"{r['linked_or_listed_by_kind'][k]:.3f}  (n={n})")
+    return "\n".join(lines)

@@ -137,3 +137,33 @@ def test_a_verifier_of_other_pair_features_is_set_aside_not_refused(tmp_path, tr
     with caplog.at_level("WARNING"):
         loaded = load_model(tmp_path, taxonomy)
     assert loaded.dedup_verifier is None and "hand-weighted similarity" in caplog.text
+
+
+def test_leave_one_writer_out_clusters_each_writer_with_a_verifier_fitted_on_the_others(
+        tmp_path, monkeypatch, triager):
+    """`triage evaluate-dedup --by-writer`, on three small writers (whole cases of three
+    training files): every writer is reported, the totals are the sum of its parts, and
+    the session's own verifier is left in place."""
+    import json
+
+    from training import dedup_fit
+    from training.dedup_eval import read_dedup_set
+
+    train = tmp_path / "train"
+    train.mkdir()
+    for name in ("north_rural", "south_urban", "central_highlands"):
+        items = read_dedup_set(f"data/dedup_train/{name}.jsonl")[:60]
+        with (train / f"{name}.jsonl").open("w", encoding="utf-8") as fh:
+            for it in items:
+                fh.write(json.dumps({k: v for k, v in it.items() if k != "source"},
+                                    ensure_ascii=False) + "\n")
+    monkeypatch.setattr(dedup_fit, "DEFAULT_DIR", train)
+    monkeypatch.setattr(dedup_fit, "EVALUATION_SET", tmp_path / "absent")
+    before = triager.model.dedup_verifier
+    r = dedup_fit.leave_one_writer_out(triager)
+    assert triager.model.dedup_verifier is before
+    assert set(r["writers"]) == {"north_rural", "south_urban", "central_highlands"}
+    assert r["hard_negatives"] == sum(w["hard_negatives"] for w in r["writers"].values()) > 0
+    assert 0.0 <= r["pairwise_precision"] <= 1.0 and 0.0 < r["pairwise_recall"] <= 1.0
+    assert r["recall_by_kind"]["exact_resubmission"] == 1.0
+    assert "all writers" in dedup_fit.format_writer_report(r)
