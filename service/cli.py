@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 
 
 def _settings():
@@ -26,19 +25,19 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from service.migrate import migrate
-    from service.server import HTTP_PROTOCOL
+    from service.server import HTTP_PROTOCOL, serve_workers
 
     settings = _settings()
     migrate(settings.database_url)
-    # Workers share one listening socket. libuv (under uvloop) accepts every pending
-    # connection in one wake-up by default, so a burst of keep-alive connections went to
-    # whichever worker woke first: 31 of 32 to one worker, 1 to the other, and p99 twice
-    # what the two workers together could give. One accept per wake-up lets the other
-    # worker take its share (measured 12-16 of 32 each).
-    os.environ.setdefault("UV_TCP_SINGLE_ACCEPT", "1")
-    uvicorn.run("service.asgi:app", host=args.host or settings.host, port=args.port or settings.port,
-                workers=args.workers, log_level="info", http=HTTP_PROTOCOL,
-                loop="auto")  # uvloop where installed (Linux, macOS), else asyncio
+    host, port = args.host or settings.host, args.port or settings.port
+    # uvloop where installed (Linux, macOS), else asyncio
+    options = {"log_level": "info", "http": HTTP_PROTOCOL, "loop": "auto"}
+    # Several workers: one socket each, so that connections are spread between them (see
+    # service.server); uvicorn's shared socket where SO_REUSEPORT is missing.
+    if args.workers and args.workers > 1 and serve_workers(
+            "service.asgi:app", host=host, port=port, workers=args.workers, **options):
+        return 0
+    uvicorn.run("service.asgi:app", host=host, port=port, workers=args.workers, **options)
     return 0
 
 

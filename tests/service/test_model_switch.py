@@ -152,3 +152,40 @@ def test_a_model_failing_verification_is_refused_and_the_previous_keeps_serving(
             refused_by.add(body["serving"]["pid"])
         time.sleep(0.1)
     assert httpx.get(f"{base}/readyz", timeout=10).json()["model"] == served["good"]
+
+
+def _read_response(sock: socket.socket) -> bytes:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536)
+    head, body = data.split(b"\r\n\r\n", 1)
+    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                  if line.lower().startswith(b"content-length"))
+    while len(body) < length:
+        body += sock.recv(65536)
+    return body
+
+
+def test_a_burst_of_keep_alive_connections_is_shared_by_both_workers(served):
+    """An intake system opens its connection pool at once: 24 connections, all opened
+    before the first request. Each worker has its own listening socket (SO_REUSEPORT) and
+    the kernel spreads connections over the sockets: every socket must be served (a
+    socket no worker claimed would leave its share of the pool hanging), and both workers
+    answer a share."""
+    import json
+
+    base, headers = served["base"], served["headers"]
+    _until_every_worker_serves(base, headers, served["good"])
+    host, port = base.removeprefix("http://").split(":")
+    socks = [socket.create_connection((host, int(port))) for _ in range(24)]
+    per_pid: dict[int, int] = defaultdict(int)
+    try:
+        for s in socks:
+            s.sendall(b"GET /api/v1/model HTTP/1.1\r\nHost: x\r\nAuthorization: "
+                      + headers["Authorization"].encode() + b"\r\n\r\n")
+        for s in socks:
+            per_pid[json.loads(_read_response(s))["serving"]["pid"]] += 1
+    finally:
+        for s in socks:
+            s.close()
+    assert len(per_pid) == 2 and min(per_pid.values()) >= 2, dict(per_pid)
