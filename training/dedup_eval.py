@@ -40,12 +40,17 @@ def read_dedup_set(path: str | Path) -> list[dict]:
 SPLITS = ("all", "dev", "held-out")
 
 
+def case_key(item: dict, group_of: dict[str, str | None]) -> str:
+    """The case an item belongs to: its group; for a hard negative, the group of the item
+    it imitates (the two go together wherever the set is split); else the item itself."""
+    return item.get("group") or group_of.get(item.get("near") or "") or item["id"]
+
+
 def case_half(item: dict, near_group: dict[str, str | None]) -> str:
-    """Which half of the set an item belongs to, by *case*: all items of a group in one half,
-    a hard negative with the item it imitates, so nothing tuned on the dev half has seen a
-    held-out case. A stable hash (crc32), not Python's salted ``hash``."""
-    key = item.get("group") or near_group.get(item.get("near") or "") or item["id"]
-    return "dev" if zlib.crc32(key.encode()) % 2 == 0 else "held-out"
+    """Which half of the set an item belongs to, by *case* (`case_key`), so nothing tuned
+    on the dev half has seen a held-out case. A stable hash (crc32), not Python's salted
+    ``hash``."""
+    return "dev" if zlib.crc32(case_key(item, near_group).encode()) % 2 == 0 else "held-out"
 
 
 def split_items(items: list[dict], split: str) -> list[dict]:

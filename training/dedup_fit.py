@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from training.dedup_eval import read_dedup_set, split_items
+from training.dedup_eval import case_key, read_dedup_set, split_items
 from triage.dedup import PAIR_FEATURES, MemoryKeyStore, Verifier, pair_features
 from triage.pipeline import Triager, dedup_index_for
 
@@ -69,9 +69,7 @@ def training_pairs(triager: Triager, items: list[dict]
     list(triager.triage_many(((it["id"], it["text"]) for it in items), dedup=index))
     sigs = index.store.signatures
     group = {it["id"]: it.get("group") for it in items}
-    case = {}
-    for it in items:  # a hard negative goes to the fold of the case it imitates
-        case[it["id"]] = it.get("group") or group.get(it.get("near") or "") or it["id"]
+    case = {it["id"]: case_key(it, group) for it in items}  # a look-alike: its original's
     store = MemoryKeyStore()
     X, y, cases, hard = [], [], [], []
     earlier: list[str] = []
@@ -106,8 +104,7 @@ def _folds(items: list[dict], cases: np.ndarray, folds: int) -> np.ndarray:
     source_of_case: dict[str, str] = {}
     group = {it["id"]: it.get("group") for it in items}
     for it in items:
-        key = it.get("group") or group.get(it.get("near") or "") or it["id"]
-        source_of_case.setdefault(key, it.get("source", ""))
+        source_of_case.setdefault(case_key(it, group), it.get("source", ""))
     sources = sorted(set(source_of_case.values()))
     if len(sources) >= 3:
         at = {s: i for i, s in enumerate(sources)}
@@ -138,6 +135,20 @@ def _pick_threshold(y: np.ndarray, p: np.ndarray, target: float,
     return best or (0.5, 0.0, 0.0)
 
 
+def _fit_with_threshold(X: np.ndarray, y: np.ndarray, hard: np.ndarray, fold: np.ndarray,
+                        target_precision: float):
+    """(trees fitted on every pair, threshold, its out-of-fold precision and recall): the
+    threshold is read off out-of-fold probabilities, each fold scored by trees fitted on
+    the others."""
+    oof = np.zeros(len(y))
+    for k in sorted(set(fold.tolist())):
+        train, test = fold != k, fold == k
+        if test.any() and len(set(y[train].tolist())) == 2:
+            oof[test] = _estimator().fit(X[train], y[train]).predict_proba(X[test])[:, 1]
+    threshold, prec, rec = _pick_threshold(y, oof, target_precision, hard=hard)
+    return _estimator().fit(X, y), threshold, prec, rec
+
+
 def default_training_items() -> list[dict]:
     """``data/dedup_train`` and the dev half of ``data/dedup``."""
     items = read_dedup_set(DEFAULT_DIR) if DEFAULT_DIR.exists() else []
@@ -157,13 +168,7 @@ def fit_verifier(triager: Triager, paths=None, *, target_precision: float = TARG
     if len(set(y.tolist())) < 2:
         return None
     fold = _folds(items, cases, folds)
-    oof = np.zeros(len(y))
-    for k in sorted(set(fold.tolist())):
-        train, test = fold != k, fold == k
-        if test.any() and len(set(y[train].tolist())) == 2:
-            oof[test] = _estimator().fit(X[train], y[train]).predict_proba(X[test])[:, 1]
-    threshold, prec, rec = _pick_threshold(y, oof, target_precision, hard=hard)
-    est = _estimator().fit(X, y)
+    est, threshold, prec, rec = _fit_with_threshold(X, y, hard, fold, target_precision)
     info = {"items": len(items), "pairs": int(len(y)), "positive_pairs": int(y.sum()),
             "cases": len(set(cases.tolist())), "threshold": threshold,
             "cv_pair_precision": round(prec, 4), "cv_pair_recall": round(rec, 4),
@@ -195,12 +200,8 @@ def leave_one_writer_out(triager: Triager) -> dict:
             y = np.concatenate([pairs[o][1] for o in others])
             hard = np.concatenate([pairs[o][3] for o in others])
             fold = np.concatenate([np.full(len(pairs[o][1]), i) for i, o in enumerate(others)])
-            oof = np.zeros(len(y))
-            for k in range(len(others)):
-                train, test = fold != k, fold == k
-                oof[test] = _estimator().fit(X[train], y[train]).predict_proba(X[test])[:, 1]
-            threshold, _, _ = _pick_threshold(y, oof, TARGET_PRECISION, hard=hard)
-            triager.model.dedup_verifier = Verifier(_estimator().fit(X, y), threshold)
+            est, threshold, _, _ = _fit_with_threshold(X, y, hard, fold, TARGET_PRECISION)
+            triager.model.dedup_verifier = Verifier(est, threshold)
             reports[w] = {**evaluate_dedup(triager, None, items=writers[w]), "threshold": threshold}
     finally:
         triager.model.dedup_verifier = saved

@@ -185,12 +185,6 @@ def active_model_id(models_dir: str | Path) -> str | None:
     return read_registry(models_dir).get("active")
 
 
-def _pair_features() -> tuple[str, ...]:
-    from triage.dedup import PAIR_FEATURES
-
-    return PAIR_FEATURES
-
-
 def load_model(models_dir: str | Path, taxonomy: Taxonomy, *, model_id: str | None = None,
                check_versions: bool = True) -> TriageModel:
     """Load and verify a model (the active one unless ``model_id`` is given); fail closed."""
@@ -233,8 +227,10 @@ def load_model(models_dir: str | Path, taxonomy: Taxonomy, *, model_id: str | No
     try:
         s = model.classifier.decision_scores([FeatureDoc.from_text("chủ tịch xã nhận tiền")])
         assert s.codes.shape == (1, len(taxonomy.codes)) and np.isfinite(s.codes).all()
+        from triage.dedup import PAIR_FEATURES, case_signature
+
         verifier = getattr(model, "dedup_verifier", None)
-        if verifier is not None and tuple(verifier.features) != _pair_features():
+        if verifier is not None and tuple(verifier.features) != PAIR_FEATURES:
             # fitted on another version's pair features: the classifier is still good, the
             # duplicate search falls back to the hand-weighted similarity until a retrain
             log.warning("model %s: its duplicate verifier reads other pair features than this "
@@ -242,8 +238,6 @@ def load_model(models_dir: str | Path, taxonomy: Taxonomy, *, model_id: str | No
                         "until `triage train`", model_id)
             model.dedup_verifier = verifier = None
         if verifier is not None:  # a verifier that cannot score would fail every intake
-            from triage.dedup import case_signature
-
             sig = case_signature("Chủ tịch xã Tân Phước nhận 5 triệu đồng mới ký giấy.")
             p = verifier.probabilities(sig, [sig])
             assert p.shape == (1,) and 0.0 <= float(p[0]) <= 1.0

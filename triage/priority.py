@@ -19,17 +19,17 @@ import re
 from dataclasses import dataclass
 
 from triage.taxonomy import Taxonomy
-from triage.textutil import strip_diacritics
+from triage.textutil import starts_with, strip_diacritics
 
 LEVELS = ((4.5, "khẩn cấp"), (3.5, "cao"), (2.5, "trung bình"), (0.0, "thấp"))
 
 
-_FIRSTS: set[str] = set()  # the first letters of every cue (see _CUES_RE)
+_CUE_PHRASES: list[str] = []  # every cue, for the first-letter look of _CUES_RE
 
 
 def _cue(*phrases: str, not_after: str = "") -> re.Pattern:
     plain = {strip_diacritics(p.lower()) for p in phrases}
-    _FIRSTS.update(p[0] for p in plain)
+    _CUE_PHRASES.extend(plain)
     alts = "|".join(sorted(map(re.escape, plain), key=len, reverse=True))
     guard = f"(?<!{not_after} )" if not_after else ""
     return re.compile(guard + r"(?<!\w)(?:" + alts + r")(?!\w)")
@@ -58,7 +58,7 @@ OUT_BASE = {"OUT01": 2.0, "OUT02": 1.0, "OUT03": 1.0}
 # All cue lists in one pattern, so a text is scanned once; the group name says which list.
 # The look at the first letter lets the engine skip positions where no cue starts.
 _CUES_RE = re.compile(
-    f"(?=[{re.escape(''.join(sorted(_FIRSTS)))}])(?:"
+    starts_with(_CUE_PHRASES, ignore_case=False) + "(?:"
     + "|".join(f"(?P<{name}>{rx.pattern})" for name, rx in (
         ("key", KEY_RE), ("head", HEAD_RE), ("member", MEMBER_RE), ("evidence", EVIDENCE_RE),
         ("urgent", URGENT_RE)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import operator
+import re
 import unicodedata
 
 
@@ -52,5 +53,4 @@ def starts_with(words, *, ignore_case: bool = True) -> str:
         for c in (w[:1], strip_diacritics(w[:1])):
             if c:
                 firsts.update((c, c.lower(), c.upper()) if ignore_case else (c,))
-    return "(?=[" + "".join(sorted(firsts)).replace("\\", "\\\\").replace("]", "\\]").replace(
-        "^", "\\^").replace("-", "\\-") + "])"
+    return "(?=[" + re.escape("".join(sorted(firsts))) + "])"

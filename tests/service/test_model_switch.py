@@ -154,18 +154,6 @@ def test_a_model_failing_verification_is_refused_and_the_previous_keeps_serving(
     assert httpx.get(f"{base}/readyz", timeout=10).json()["model"] == served["good"]
 
 
-def _read_response(sock: socket.socket) -> bytes:
-    data = b""
-    while b"\r\n\r\n" not in data:
-        data += sock.recv(65536)
-    head, body = data.split(b"\r\n\r\n", 1)
-    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                  if line.lower().startswith(b"content-length"))
-    while len(body) < length:
-        body += sock.recv(65536)
-    return body
-
-
 def test_a_burst_of_keep_alive_connections_is_shared_by_both_workers(served):
     """An intake system opens its connection pool at once: 24 connections, all opened
     before the first request. Each worker has its own listening socket (SO_REUSEPORT) and
@@ -174,18 +162,21 @@ def test_a_burst_of_keep_alive_connections_is_shared_by_both_workers(served):
     answer a share."""
     import json
 
+    from benchmarks.service import _Conn
+
     base, headers = served["base"], served["headers"]
     _until_every_worker_serves(base, headers, served["good"])
-    host, port = base.removeprefix("http://").split(":")
-    socks = [socket.create_connection((host, int(port))) for _ in range(24)]
+    port = int(base.rsplit(":", 1)[1])
+    conns = [_Conn(port) for _ in range(24)]  # all connected before the first request
+    request = (f"GET /api/v1/model HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+               f"Authorization: {headers['Authorization']}\r\n\r\n").encode()
     per_pid: dict[int, int] = defaultdict(int)
     try:
-        for s in socks:
-            s.sendall(b"GET /api/v1/model HTTP/1.1\r\nHost: x\r\nAuthorization: "
-                      + headers["Authorization"].encode() + b"\r\n\r\n")
-        for s in socks:
-            per_pid[json.loads(_read_response(s))["serving"]["pid"]] += 1
+        for c in conns:
+            status, body = c.send(request)
+            assert status == 200, body
+            per_pid[json.loads(body)["serving"]["pid"]] += 1
     finally:
-        for s in socks:
-            s.close()
+        for c in conns:
+            c.close()
     assert len(per_pid) == 2 and min(per_pid.values()) >= 2, dict(per_pid)
