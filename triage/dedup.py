@@ -37,6 +37,8 @@ from typing import Protocol
 
 import numpy as np
 
+from triage.amounts import amounts as money_amounts
+from triage.amounts import amounts_meet
 from triage.textutil import diacritic_ratio, starts_with, strip_diacritics
 
 SURNAMES = {
@@ -56,10 +58,7 @@ ROLES = ("pho chu tich", "chu tich", "pho bi thu", "bi thu", "truong thon", "tru
 _ROLE_RE = re.compile(r"(?<!\w)(" + "|".join(sorted(ROLES, key=len, reverse=True)) + r")(?!\w)")
 _SYL_RE = re.compile(r"[^\W_]+")
 _PLATE_RE = re.compile(r"\b(\d{2})\s?-?\s?([a-z]{1,2}\d?)\s?-?\s?(\d{3})\.?(\d{2})\b")
-_MONEY_RE = re.compile(
-    r"(\d+(?:[.,]\d+)*)\s*(ty|trieu|nghin|ngan|dong|d|vnd|usd|\$)?(?!\w)")
 _DATE_RE = re.compile(r"\b(\d{1,2})[/-](\d{1,2})(?:[/-](\d{2,4}))?\b")
-_UNIT = {"ty": 10 ** 9, "trieu": 10 ** 6, "nghin": 10 ** 3, "ngan": 10 ** 3}
 
 _UPPER = "A-ZĐÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬÈÉẺẼẸÊỀẾỂỄỆÌÍỈĨỊÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢÙÚỦŨỤƯỪỨỬỮỰỲÝỶỸỴ"
 _CAP = rf"[{_UPPER}][^\W\d_]*"
@@ -72,7 +71,10 @@ PROVINCE_UNITS = ("tỉnh", "thành phố", "huyện", "quận", "thị xã")
 ORG_UNITS = ("công ty", "doanh nghiệp", "hợp tác xã", "nhà hàng", "quán", "khách sạn",
              "trường", "bệnh viện", "trạm y tế", "ngân hàng", "chợ", "cửa hàng", "tập đoàn",
              "nhà máy", "xí nghiệp", "trung tâm", "dự án", "khu đô thị", "cơ sở")
-_FILLER = r"(?:[ \t]+(?:TNHH|CP|MTV|cổ phần|xây dựng|thương mại|dịch vụ|đầu tư|một thành viên))*"
+# words of a company's legal form and trade that come before its name, in any case, with
+# or without marks ("Công ty CP Đầu tư Hoàng Minh", "Cong ty TNHH Xay dung Hung Thinh")
+ORG_FILLER = ("TNHH", "CP", "MTV", "cổ phần", "xây dựng", "thương mại", "dịch vụ", "đầu tư",
+              "một thành viên", "sản xuất", "vận tải", "thiết bị", "y tế", "bất động sản")
 
 
 # Without marks these unit words are also common words ("ban" board, "to" big, "lang").
@@ -95,6 +97,7 @@ _VILLAGE_PLAIN = frozenset(strip_diacritics(u) for u in VILLAGE_UNITS)
 _PLACE_RE = re.compile(
     starts_with(COMMUNE_UNITS + VILLAGE_UNITS + PROVINCE_UNITS)
     + rf"(?<!\w)(?i:({_alts(COMMUNE_UNITS + VILLAGE_UNITS + PROVINCE_UNITS)}))[ \t]+({_CAP_RUN}|\d+[A-Za-z]?)(?!\w)")
+_FILLER = rf"(?:[ \t]+(?i:{_alts(ORG_FILLER)})(?!\w))*"
 _ORG_RE = re.compile(starts_with(ORG_UNITS) + rf"(?<!\w)(?i:(?:{_alts(ORG_UNITS)}){_FILLER})[ \t]+({_CAP_RUN})(?!\w)")
 _UNIT_WORDS = {strip_diacritics(u).split()[-1] for u in
                COMMUNE_UNITS + VILLAGE_UNITS + PROVINCE_UNITS + ORG_UNITS} | {
@@ -292,24 +295,6 @@ def _minhash(shingles: set[str]) -> tuple[int, ...]:
     return tuple(((_A * x[None, :] + _B) % _PRIME).min(axis=1).tolist())
 
 
-def _amount(num: str, unit: str | None) -> int | None:
-    try:
-        if unit in _UNIT:
-            if num.count(",") == 1 and num.count(".") == 0:
-                value = float(num.replace(",", "."))
-            elif num.count(".") == 1 and num.count(",") == 0 and len(num.split(".")[1]) != 3:
-                value = float(num)
-            else:
-                value = float(num.replace(".", "").replace(",", ""))
-            return int(value * _UNIT[unit])
-        digits = num.replace(".", "").replace(",", "")
-        if len(digits) >= 6 and (unit is not None or "." in num or "," in num):
-            return int(digits)
-    except ValueError:
-        return None
-    return None
-
-
 _NEAR = 48  # characters around a name searched for a post
 # Capitalized words that begin the name of a body, not a person ("Trường Tiểu học ...").
 _NOT_A_NAME_START = {"trường", "bệnh", "công", "ủy", "ban", "hội", "sở", "phòng", "chi", "đội",
@@ -441,11 +426,7 @@ def case_signature(redacted_text: str, *, codes: Iterable[tuple[str, float]] = (
     if any(u in plain for u in _ORG_PLAIN):  # a cheap look before the costly pattern
         orgs = {" ".join(strip_diacritics(m.group(1).lower()).split()[-2:])
                 for m in _ORG_RE.finditer(redacted_text)}
-    amounts = set()
-    for m in _MONEY_RE.finditer(plain):
-        v = _amount(m.group(1), m.group(2))
-        if v and v >= 100_000:
-            amounts.add(v)
+    amounts = {v for v in money_amounts(plain) if v >= 100_000}
     dates = {f"{int(d)}/{int(mo)}" for d, mo, _ in _DATE_RE.findall(plain)
              if 1 <= int(d) <= 31 and 1 <= int(mo) <= 12}
     plates = {"".join(m) for m in _PLATE_RE.findall(plain)}
@@ -672,7 +653,7 @@ def _similarity(a: CaseSignature, b: CaseSignature, o: _Overlaps, act: float,
             minus += OTHER_VILLAGE
             reasons.append("khác thôn/ấp")
     if a.amounts and b.amounts:
-        if a.amounts & b.amounts:
+        if amounts_meet(a.amounts, b.amounts):
             plus += SAME_AMOUNT
             reasons.append("cùng số tiền")
         else:
@@ -696,7 +677,7 @@ def _similarity(a: CaseSignature, b: CaseSignature, o: _Overlaps, act: float,
     # plate and the date...) identify the case by themselves: the classifier's scores of a
     # retelling in other words (a status question, a formal complaint) do not outweigh
     # them. The accused's own office is not one: it goes with every act of that person.
-    corroborated = sum((bool(acc_a & acc_b), bool(a.amounts & b.amounts),
+    corroborated = sum((bool(acc_a & acc_b), amounts_meet(a.amounts, b.amounts),
                         bool(a.plates & b.plates), bool(a.dates & b.dates))) >= 2
     if corroborated:
         act = max(act, ACT_CORROBORATED)
@@ -795,7 +776,7 @@ def pair_features(a: CaseSignature, b: CaseSignature) -> list[float]:
         float(name_full), float(bool(na & nb) and not name_full),
         float(bool(full(na) and full(nb) and not (na & nb))),
         *_both(a.orgs, b.orgs), *_both(a.communes, b.communes, _places_meet),
-        *_both(a.villages, b.villages, _places_meet), *_both(a.amounts, b.amounts),
+        *_both(a.villages, b.villages, _places_meet), *_both(a.amounts, b.amounts, amounts_meet),
         *_both(a.dates, b.dates), *_both(a.plates, b.plates), *_both(a.roles, b.roles),
         sum(shared[:10]), abs(math.log(la / lb)), float(a.accented != b.accented),
         math.log1p(min(len(a.terms), len(b.terms))),

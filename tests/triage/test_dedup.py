@@ -239,3 +239,14 @@ def test_a_copy_of_the_same_text_is_linked_whatever_the_trees_say():
     other = index.link("c", normalize_text(OTHER_COMMUNE))
     assert again.match is not None and again.match.item_id == "a" and again.cluster == first.cluster
     assert other.match is None  # a template copy about another commune and official is not a copy
+
+
+@pytest.mark.parametrize("text", [
+    "Chủ đầu tư là Công ty CP Đầu tư Hoàng Minh, do con gái ông Phó Giám đốc Sở làm cổ đông.",
+    "Chu dau tu la Cong ty CP Dau tu Hoang Minh, do con gai ong Pho Giam doc So lam co dong.",
+    "chủ đầu tư là công ty cổ phần đầu tư Hoàng Minh của nhà con gái ông phó giám đốc sở",
+])
+def test_a_company_is_named_by_its_name_not_its_trade(text):
+    # the legal form and trade words ("CP", "Đầu tư", "Xây dựng") come before the name in
+    # any case and with or without marks: a copy typed without them names the same company
+    assert case_signature(text).orgs == {"hoang minh"}
