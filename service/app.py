@@ -149,7 +149,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 refused = {"id": active_model_id(settings.models_dir), "reason": str(exc)}
             except Exception:  # noqa: BLE001
                 refused = None
-        db = Database(settings.database_url)
+        db = Database(settings.database_url, background_checkpoints=True)
         app.state.triage = AppState(settings, db, taxonomy, IdentityCipher.from_settings(
             settings.identity_key, settings.identity_key_file), triager, refused=refused,
             intake_slots=AsyncFifoSlots(settings.intake_parallelism))
