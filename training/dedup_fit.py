@@ -1,10 +1,12 @@
 """Fit the duplicate verifier (:class:`triage.dedup.Verifier`) on labelled pairs.
 
 The pairs come from ``data/dedup_train/`` (same format as the evaluation set, written
-apart from it and from the seed corpus, by eight other writers, each from another angle:
+apart from it and from the seed corpus, by eleven other writers, each from another angle:
 northern rural communes, southern wards, the central coast and highlands, province
 agencies, the deltas' public sectors, north-central hotline and Zalo messages, party
-members' conduct in the cities, Mekong and south-east land and project cases) and from the *dev* half of the labelled
+members' conduct in the cities, Mekong and south-east land and project cases, health and
+education services in the north, land and environment in the south-central provinces and
+highlands, street-level officials in the big cities) and from the *dev* half of the labelled
 set ``data/dedup/`` (split by case, see `training.dedup_eval.case_half`). Its held-out
 half is never read here, so ``triage evaluate-dedup --split held-out`` measures the
 verifier on cases it has not seen.
