@@ -103,8 +103,10 @@ _PG_ADD = (
 class SqlKeyStore:
     """Plain SQL on the hot path (a lookup is two statements, an insert one on PostgreSQL,
     three on SQLite): at a million items SQLAlchemy's statement building and JSON decoding
-    would cost more than the database. Key hashes and limits are integers computed here, so
-    they are written into the statement text; text values are always bound parameters."""
+    would cost more than the database. On SQLite the key hashes and limits, integers
+    computed here, are written into the statement text; on PostgreSQL they are array
+    parameters of fixed statements (`_PG_CANDIDATES`, `_PG_ADD`). Text values are always
+    bound parameters."""
 
     def __init__(self, session: Session, *, stop_after: int = STOP_AFTER, sample: int = SAMPLE):
         self.session = session
