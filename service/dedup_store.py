@@ -115,22 +115,21 @@ class SqlKeyStore:
         self._cache: dict[str, tuple[str | dict, str]] = {}
         self._counts: dict[int, int] = {}  # read by the last lookup, reused by `add`
         self._new: set[str] = set()  # clusters started by an item added here (size 1)
-        self._database = str(session.get_bind().url)
+        bind = session.get_bind()
+        self._database = str(bind.url)
+        self._pg = bind.dialect.name == "postgresql"
 
     def _sql(self, sql: str, params=None):
         return self.session.connection().exec_driver_sql(sql, params) if params is not None \
             else self.session.connection().exec_driver_sql(sql)
 
-    def _postgres(self) -> bool:
-        return self.session.get_bind().dialect.name == "postgresql"
-
     def _read_counts(self, hashes: list[int]) -> dict[int, int]:
         missing = [h for h in hashes if h not in self._counts]
         if missing:
             self._counts.update({h: 0 for h in missing})
-            if self._postgres():  # one statement text for every lookup: prepared once
+            if self._pg:  # one statement text for every lookup: prepared once
                 rows = self._sql("SELECT key, n FROM dedup_key_count WHERE key = ANY(%(k)s::bigint[])",
-                                 {"k": [int(h) for h in missing]})
+                                 {"k": missing})
             else:
                 rows = self._sql(f"SELECT key, n FROM dedup_key_count WHERE key IN ({_ints(missing)})")
             self._counts.update(rows.all())
@@ -149,24 +148,13 @@ class SqlKeyStore:
             sampled.append((exact, EXACT_WEIGHT))
         if not rare and not sampled:
             return []
-        if self._postgres():
+        if self._pg:
             rows = self._sql(_PG_CANDIDATES, {
                 "rare": rare, "sk": [h for h, _ in sampled], "sw": [w for _, w in sampled],
                 "sample": int(self.sample), "min": int(min_hits), "limit": int(limit)}).all()
-            for fid, sig, cluster in rows:
-                self._cache[fid] = (sig, cluster)
-            return [r[0] for r in rows]
-        parts = [f"SELECT item, 1 AS w FROM dedup_posting WHERE key IN ({_ints(rare)})"] if rare else []
-        parts += [f"SELECT item, {w} AS w FROM (SELECT item FROM dedup_posting WHERE key = {h} "
-                  f"ORDER BY item LIMIT {int(self.sample)}) AS s{i}" for i, (h, w) in enumerate(sampled)]
-        if not parts:
-            return []
-        rows = self._sql(
-            "SELECT d.feedback_id, CAST(d.signature AS TEXT), d.cluster FROM "
-            f"(SELECT item, sum(w) AS score FROM ({' UNION ALL '.join(parts)}) AS hits "
-            f"GROUP BY item HAVING sum(w) >= {int(min_hits)} ORDER BY score DESC, item "
-            f"LIMIT {int(limit)}) AS top "
-            "JOIN dedup_item d ON d.id = top.item ORDER BY top.score DESC, top.item").all()
+        else:
+            rows = self._sql(_sqlite_candidates(rare, sampled, sample=self.sample,
+                                                min_hits=min_hits, limit=limit)).all()
         for fid, sig, cluster in rows:
             self._cache[fid] = (sig, cluster)
         return [r[0] for r in rows]
@@ -185,15 +173,8 @@ class SqlKeyStore:
         # asks for an empty key set, and its exact key would pool every such item together.
         keyed = [*hashes, exact] if keys else []
         counts = self._read_counts(keyed)
-        growing = sorted({h for h in keyed if counts[h] <= self.stop_after})
-        ones = ", ".join(f"({h}, 1)" for h in growing)  # sorted: writers lock in one order
-        upsert = (f"INSERT INTO dedup_key_count (key, n) VALUES {ones} ON CONFLICT (key) "
-                  "DO UPDATE SET n = dedup_key_count.n + 1 RETURNING key, n")
-        if self._postgres():
-            if not growing:
-                self._sql("INSERT INTO dedup_item (feedback_id, signature, cluster) "
-                          "VALUES (%(f)s, %(s)s::json, %(c)s)", {"f": item_id, "s": sig, "c": cluster})
-                return
+        growing = sorted({h for h in keyed if counts[h] <= self.stop_after})  # writers lock in one order
+        if self._pg:  # with no key still growing, the statement stores the item alone
             self._sql(_PG_ADD, {"f": item_id, "s": sig, "c": cluster, "k": growing,
                                 "cap": int(self.stop_after)})
             for h in growing:
@@ -203,7 +184,9 @@ class SqlKeyStore:
                          (item_id, sig, cluster)).lastrowid
         if not growing:
             return
-        now = dict(self._sql(upsert).all())
+        ones = ", ".join(f"({h}, 1)" for h in growing)
+        now = dict(self._sql(f"INSERT INTO dedup_key_count (key, n) VALUES {ones} ON CONFLICT (key) "
+                             "DO UPDATE SET n = dedup_key_count.n + 1 RETURNING key, n").all())
         self._counts.update(now)
         posted = [h for h in growing if now[h] <= self.stop_after]
         if posted:
@@ -232,6 +215,20 @@ class SqlKeyStore:
 
     def __len__(self) -> int:
         return self.session.scalar(select(func.count()).select_from(DedupItem)) or 0
+
+
+def _sqlite_candidates(rare: list[int], sampled: list[tuple[int, int]], *, sample: int,
+                       min_hits: int, limit: int) -> str:
+    """`_PG_CANDIDATES` for SQLite, the integers written into the text: every posting of
+    the ``rare`` keys, the first ``sample`` of each ``(key, weight)`` in ``sampled``."""
+    parts = [f"SELECT item, 1 AS w FROM dedup_posting WHERE key IN ({_ints(rare)})"] if rare else []
+    parts += [f"SELECT item, {int(w)} AS w FROM (SELECT item FROM dedup_posting WHERE key = {int(h)} "
+              f"ORDER BY item LIMIT {int(sample)}) AS s{i}" for i, (h, w) in enumerate(sampled)]
+    return ("SELECT d.feedback_id, CAST(d.signature AS TEXT), d.cluster FROM "
+            f"(SELECT item, sum(w) AS score FROM ({' UNION ALL '.join(parts)}) AS hits "
+            f"GROUP BY item HAVING sum(w) >= {int(min_hits)} ORDER BY score DESC, item "
+            f"LIMIT {int(limit)}) AS top "
+            "JOIN dedup_item d ON d.id = top.item ORDER BY top.score DESC, top.item")
 
 
 def _ints(xs: Iterable[int]) -> str:

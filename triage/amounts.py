@@ -22,7 +22,7 @@ DIGIT_WORDS = {"khong": 0, "mot": 1, "mott": 1, "hai": 2, "ba": 3, "bon": 4, "tu
 # units of money; the slang ones ("củ" for a million, "k" for a thousand) only after digits
 UNITS = {"ty": 10 ** 9, "ti": 10 ** 9, "trieu": 10 ** 6, "nghin": 10 ** 3, "ngan": 10 ** 3}
 DIGIT_ONLY_UNITS = {"tr": 10 ** 6, "cu": 10 ** 6, "k": 10 ** 3, "ty": 10 ** 9, "toi": 10 ** 9}
-CURRENCY = {"dong", "d", "vnd", "vnđ"}
+CURRENCY = {"dong", "d", "vnd"}
 # "mấy chục triệu", "hàng trăm triệu", "vài tỷ": how much is not said
 VAGUE = {"may", "vai", "hang", "bao", "nhieu", "tien"}
 # "3 triệu 2 lần", "5 triệu 2 hộ": the digit after the unit counts something else
@@ -79,8 +79,8 @@ def _below_thousand(toks: list[str], i: int) -> tuple[float, int, bool] | None:
         value, j, tens = value + d * 10, j + 2, True
     elif at(j) in ("muoi", "chuc"):
         value, j, tens = value + 10, j + 1, True
-    elif hundreds and at(j) in ("linh", "le") and _digit(at(j + 1)):
-        return float(value + _digit(at(j + 1))), j + 2, False
+    elif hundreds and at(j) in ("linh", "le") and (ones := _digit(at(j + 1))):
+        return float(value + ones), j + 2, False
     d = _digit(at(j))
     if d and (tens or not hundreds):                 # "mười lăm", "hai mươi mốt", "ba"
         value, j = value + d, j + 1

@@ -652,8 +652,9 @@ def _similarity(a: CaseSignature, b: CaseSignature, o: _Overlaps, act: float,
         else:
             minus += OTHER_VILLAGE
             reasons.append("khác thôn/ấp")
+    same_amount = amounts_meet(a.amounts, b.amounts)
     if a.amounts and b.amounts:
-        if amounts_meet(a.amounts, b.amounts):
+        if same_amount:
             plus += SAME_AMOUNT
             reasons.append("cùng số tiền")
         else:
@@ -677,7 +678,7 @@ def _similarity(a: CaseSignature, b: CaseSignature, o: _Overlaps, act: float,
     # plate and the date...) identify the case by themselves: the classifier's scores of a
     # retelling in other words (a status question, a formal complaint) do not outweigh
     # them. The accused's own office is not one: it goes with every act of that person.
-    corroborated = sum((bool(acc_a & acc_b), amounts_meet(a.amounts, b.amounts),
+    corroborated = sum((bool(acc_a & acc_b), same_amount,
                         bool(a.plates & b.plates), bool(a.dates & b.dates))) >= 2
     if corroborated:
         act = max(act, ACT_CORROBORATED)
