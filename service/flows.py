@@ -266,7 +266,7 @@ def _write_triage(s: Session, triager: Triager, item: dict, result, *,
     prio = score_priority(
         suggested=[(c, score_of.get(c, 0.0)) for c in result.suggested],
         taxonomy=triager.taxonomy, text=result.redacted_text, out_of_scope=result.out_of_scope,
-        reporters=reporters, days_left=days_left)
+        reporters=reporters, days_left=days_left, plain=result.plain)
     values = {
         "text_redacted": result.redacted_text, "model_id": result.model_id,
         "out_of_scope": result.out_of_scope, "uncertainty": result.uncertainty,

@@ -60,6 +60,9 @@ class TriageResult:
     uncertainty: float = 0.0  # 0 = sure … 1 = a coin toss
     # earlier items of other cases the verifier thinks may be this one (not linked)
     possible_duplicates: tuple[DuplicateMatch, ...] = ()
+    # the redacted text lower-cased without diacritics, when the pipeline computed it
+    # (the service's priority reads it instead of stripping the text again)
+    plain: str | None = None
 
     def to_contract(self) -> dict:
         """The `triage predict` output line (DESIGN.md)."""
@@ -190,7 +193,7 @@ class Triager:
                 out_of_scope=d.out_of_scope, party_member=p.party_member, priority=prio,
                 duplicate=match, cluster=cluster, model_id=self.model.model_id,
                 redaction_counts=p.redaction_counts, uncertainty=d.uncertainty,
-                possible_duplicates=possible))
+                possible_duplicates=possible, plain=self._plain(p)))
         return results
 
 
