@@ -187,3 +187,18 @@ def test_parsed_signatures_are_not_shared_between_databases(tmp_path):
             got = SqlKeyStore(s).signature("same-id")
             assert got.names == _sig(text).names and got.terms.keys() == _sig(text).terms.keys()
         db.dispose()
+
+
+def test_key_hashes_at_the_ends_of_64_bits_round_trip_through_the_statements(db):
+    """The key hashes go to SQLite as a JSON array and to PostgreSQL as an array: the
+    largest and smallest signed 64-bit values must come back as the same integers (read as
+    floating point they would miss their rows, and every such key would look new)."""
+    ends = [-(2**63), -(2**63) + 1, 2**63 - 1, 2**53 + 1, -(2**53) - 1]
+    with db.transaction() as s:
+        for i, h in enumerate(ends):
+            s.add(DedupKeyCount(key=h, n=i + 1))
+    with db.transaction() as s:
+        store = SqlKeyStore(s)
+        counts = store._read_counts(ends + [12345])
+        assert {h: counts[h] for h in ends} == {h: i + 1 for i, h in enumerate(ends)}
+        assert counts[12345] == 0
