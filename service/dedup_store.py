@@ -89,6 +89,7 @@ _SQLITE_COUNTS = "SELECT key, n FROM dedup_key_count WHERE key IN (SELECT value 
 _SQLITE_COUNT_UP = ("INSERT INTO dedup_key_count (key, n) SELECT value, 1 FROM json_each(?) WHERE true "
                     "ON CONFLICT (key) DO UPDATE SET n = dedup_key_count.n + 1 RETURNING key, n")
 _SQLITE_POST = "INSERT INTO dedup_posting (key, item) SELECT value, ? FROM json_each(?)"
+_PG_COUNTS = "SELECT key, n FROM dedup_key_count WHERE key = ANY(%(k)s::bigint[])"
 _PG_CANDIDATES = (
     "SELECT d.feedback_id, CAST(d.signature AS TEXT), d.cluster FROM "
     "(SELECT item, sum(w) AS score FROM ("
@@ -109,10 +110,11 @@ _PG_ADD = (
 class SqlKeyStore:
     """Plain SQL on the hot path (a lookup is two statements, an insert one on PostgreSQL,
     three on SQLite): at a million items SQLAlchemy's statement building and JSON decoding
-    would cost more than the database. On SQLite the key hashes and limits, integers
-    computed here, are written into the statement text; on PostgreSQL they are array
-    parameters of fixed statements (`_PG_CANDIDATES`, `_PG_ADD`). Text values are always
-    bound parameters."""
+    would cost more than the database. The key hashes are parameters of fixed statements:
+    arrays on PostgreSQL (`_PG_COUNTS`, `_PG_CANDIDATES`, `_PG_ADD`), one JSON array on
+    SQLite (`_SQLITE_COUNTS` …); only the few sampled common keys and the limits, integers
+    computed here, are written into SQLite's lookup text. Text values are always bound
+    parameters."""
 
     def __init__(self, session: Session, *, stop_after: int = STOP_AFTER, sample: int = SAMPLE):
         self.session = session
@@ -125,6 +127,7 @@ class SqlKeyStore:
         self._database = str(bind.url)
         self._pg = bind.dialect.name == "postgresql"
         self._cursor = None
+        self._hashed: tuple[tuple[str, ...], tuple[list[int], int]] | None = None
 
     def _sql(self, sql: str, params=()):
         """Run one statement on the session's own DBAPI connection, in its transaction (a
@@ -135,13 +138,20 @@ class SqlKeyStore:
         self._cursor.execute(sql, params)
         return self._cursor
 
+    def _hashes(self, keys: list[str]) -> tuple[list[int], int]:
+        """`_hashes` of the key set, kept for the next call: a lookup and then the insert
+        of the same item hash the same keys."""
+        k = tuple(keys)
+        if self._hashed is None or self._hashed[0] != k:
+            self._hashed = (k, _hashes(keys))
+        return self._hashed[1]
+
     def _read_counts(self, hashes: list[int]) -> dict[int, int]:
         missing = [h for h in hashes if h not in self._counts]
         if missing:
             self._counts.update({h: 0 for h in missing})
-            if self._pg:  # one statement text for every lookup: prepared once
-                rows = self._sql("SELECT key, n FROM dedup_key_count WHERE key = ANY(%(k)s::bigint[])",
-                                 {"k": missing})
+            if self._pg:
+                rows = self._sql(_PG_COUNTS, {"k": missing})
             else:
                 rows = self._sql(_SQLITE_COUNTS, (_json_ints(missing),))
             self._counts.update(rows.fetchall())
@@ -152,7 +162,7 @@ class SqlKeyStore:
         their signatures come in the same statement."""
         if not keys:
             return []
-        hashes, exact = _hashes(keys)
+        hashes, exact = self._hashes(keys)
         counts = self._read_counts(hashes + [exact])
         rare = [h for h in hashes if h != exact and 0 < counts[h] <= self.stop_after]
         sampled = [(h, 1) for h in hashes if h != exact and counts[h] > self.stop_after]
@@ -181,7 +191,7 @@ class SqlKeyStore:
             # the index names a new cluster after its first item; the item id is new (the
             # insert below fails otherwise), so nothing else is in that cluster yet
             self._new.add(cluster)
-        hashes, exact = _hashes(keys)
+        hashes, exact = self._hashes(keys)
         # An item with no key at all (symbols only) is stored but posted nowhere: no lookup
         # asks for an empty key set, and its exact key would pool every such item together.
         keyed = [*hashes, exact] if keys else []
@@ -237,12 +247,12 @@ def _sqlite_candidates(rare: list[int], sampled: list[tuple[int, int]], *, sampl
              if rare else [])
     parts += [f"SELECT item, {int(w)} AS w FROM (SELECT item FROM dedup_posting WHERE key = {int(h)} "
               f"ORDER BY item LIMIT {int(sample)}) AS s{i}" for i, (h, w) in enumerate(sampled)]
-    return ("SELECT d.feedback_id, CAST(d.signature AS TEXT), d.cluster FROM "
-            f"(SELECT item, sum(w) AS score FROM ({' UNION ALL '.join(parts)}) AS hits "
-            f"GROUP BY item HAVING sum(w) >= {int(min_hits)} ORDER BY score DESC, item "
-            f"LIMIT {int(limit)}) AS top "
-            "JOIN dedup_item d ON d.id = top.item ORDER BY top.score DESC, top.item"), \
-        ((_json_ints(rare),) if rare else ())
+    sql = ("SELECT d.feedback_id, CAST(d.signature AS TEXT), d.cluster FROM "
+           f"(SELECT item, sum(w) AS score FROM ({' UNION ALL '.join(parts)}) AS hits "
+           f"GROUP BY item HAVING sum(w) >= {int(min_hits)} ORDER BY score DESC, item "
+           f"LIMIT {int(limit)}) AS top "
+           "JOIN dedup_item d ON d.id = top.item ORDER BY top.score DESC, top.item")
+    return sql, ((_json_ints(rare),) if rare else ())
 
 
 def _json_ints(xs: Iterable[int]) -> str:

@@ -169,6 +169,7 @@ class Triager:
         results = []
         for i, (item_id, _text) in enumerate(batch):
             p = prepared[i]
+            plain = self._plain(p)
             d = decisions.get(i) or self._empty_decision()
             explanations = {}
             if i in rows:
@@ -178,22 +179,22 @@ class Triager:
             if dedup is not None:
                 link = dedup.link(
                     item_id if item_id is not None else f"#{len(dedup)}", p.redacted,
-                    codes=d.ranked[:6], plain=self._plain(p),
-                    syllables=p.doc.syllables if self._plain(p) is not None else None,
+                    codes=d.ranked[:6], plain=plain,
+                    syllables=p.doc.syllables if plain is not None else None,
                     accented=p.doc.accented)
                 match, cluster, reporters, possible = link.match, link.cluster, link.size, link.possible
             score_of = dict(d.ranked)
             prio = score_priority(
                 suggested=[(c, score_of.get(c, 0.0)) for c in d.suggested], taxonomy=self.taxonomy,
                 text=p.redacted, out_of_scope=d.out_of_scope, reporters=reporters,
-                plain=self._plain(p))
+                plain=plain)
             results.append(TriageResult(
                 id=item_id, redacted_text=p.redacted, labels=d.ranked, suggested=d.suggested,
                 explanations=_dedupe_explanations(explanations), implied=d.implied,
                 out_of_scope=d.out_of_scope, party_member=p.party_member, priority=prio,
                 duplicate=match, cluster=cluster, model_id=self.model.model_id,
                 redaction_counts=p.redaction_counts, uncertainty=d.uncertainty,
-                possible_duplicates=possible, plain=self._plain(p)))
+                possible_duplicates=possible, plain=plain))
         return results
 
 
