@@ -22,6 +22,10 @@ DIGIT_WORDS = {"khong": 0, "mot": 1, "mott": 1, "hai": 2, "ba": 3, "bon": 4, "tu
 # units of money; the slang ones ("củ" for a million, "k" for a thousand) only after digits
 UNITS = {"ty": 10 ** 9, "ti": 10 ** 9, "trieu": 10 ** 6, "nghin": 10 ** 3, "ngan": 10 ** 3}
 DIGIT_ONLY_UNITS = {"tr": 10 ** 6, "cu": 10 ** 6, "k": 10 ** 3, "ty": 10 ** 9, "toi": 10 ** 9}
+# slang units that are also common words once the accents are gone: "củ"/"cũ", "tỏi"/"tôi"/
+# "tới" ("tháng 6/2026 tôi có đơn", "xe đời 2015 cũ", "từ 2 tới 5 triệu"); only a small
+# figure of its own, not the end of a date nor the start of a range, carries them
+AMBIGUOUS_UNITS = {"cu", "toi"}
 CURRENCY = {"dong", "d", "vnd"}
 # "mấy chục triệu", "hàng trăm triệu", "vài tỷ": how much is not said
 VAGUE = {"may", "vai", "hang", "bao", "nhieu", "tien"}
@@ -106,6 +110,10 @@ def _amount_at(toks: list[str], i: int) -> tuple[int, int] | None:
         return None
     value, j, digits = first
     unit = _unit(toks, j, digits)
+    if unit is not None and j < len(toks) and toks[j] in AMBIGUOUS_UNITS and (
+            value >= 1000 or (i > 0 and toks[i - 1] in ("/", "-", ".", ":"))
+            or (j + 1 < len(toks) and (toks[j + 1][:1] in _DIGITS or toks[j + 1] in DIGIT_WORDS))):
+        return None
     if unit is None:
         if digits and j < len(toks) and toks[j] in CURRENCY and value >= 1000:
             return int(value), j + 1

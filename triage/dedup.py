@@ -94,9 +94,12 @@ def _alts(words) -> str:
 _ORG_PLAIN = tuple(sorted({strip_diacritics(u) for u in ORG_UNITS}))
 _COMMUNE_PLAIN = frozenset(strip_diacritics(u) for u in COMMUNE_UNITS)
 _VILLAGE_PLAIN = frozenset(strip_diacritics(u) for u in VILLAGE_UNITS)
+_COUNT_WORDS = r"(?i:hộ|ho|người|nguoi|năm|nam|tháng|thang|ngày|ngay|lần|lan|km|ha|m)(?!\w)"
 _PLACE_RE = re.compile(
     starts_with(COMMUNE_UNITS + VILLAGE_UNITS + PROVINCE_UNITS)
-    + rf"(?<!\w)(?i:({_alts(COMMUNE_UNITS + VILLAGE_UNITS + PROVINCE_UNITS)}))[ \t]+({_CAP_RUN}|\d+[A-Za-z]?)(?!\w)")
+    + rf"(?<!\w)(?i:({_alts(COMMUNE_UNITS + VILLAGE_UNITS + PROVINCE_UNITS)}))[ \t]+"
+    # a hamlet's number is part of its name: "ấp Trâm Vàng 2" is not "ấp Trâm Vàng 3"
+    rf"({_CAP_RUN}(?:[ \t]+\d{{1,2}}(?![\w/:-]|[.,]\d|[ \t]+{_COUNT_WORDS}))?|\d+[A-Za-z]?)(?!\w)")
 _FILLER = rf"(?:[ \t]+(?i:{_alts(ORG_FILLER)})(?!\w))*"
 _ORG_RE = re.compile(starts_with(ORG_UNITS) + rf"(?<!\w)(?i:(?:{_alts(ORG_UNITS)}){_FILLER})[ \t]+({_CAP_RUN})(?!\w)")
 _UNIT_WORDS = {strip_diacritics(u).split()[-1] for u in
@@ -417,6 +420,8 @@ def case_signature(redacted_text: str, *, codes: Iterable[tuple[str, float]] = (
                 name = " ".join(name.split()[:k])
                 break
         unit = strip_diacritics(m.group(1).lower())
+        if unit not in _VILLAGE_PLAIN and name[-1:].isdigit() and not name.isdigit():
+            name = name.rsplit(None, 1)[0]  # "xã Tân Phú 3 năm nay": the figure is not its name
         key = f"{unit} {strip_diacritics(name.lower())}"
         if unit in _COMMUNE_PLAIN:
             communes.add(key)

@@ -33,9 +33,17 @@ def test_sums_in_figures_words_and_slang(text, expected):
 @pytest.mark.parametrize("text", [
     "thiệt hại mấy chục triệu", "hàng trăm triệu đồng không rõ đi đâu", "toàn dự án tiền tỷ",
     "năm 2026 có 126 hộ được hỗ trợ", "nhà tôi có ba người, ở thôn 5",
+    # "tỏi" and "củ" (slang for a billion, a million) are "tôi", "tới" and "cũ" unaccented
+    "Tháng 6/2026 tôi có đơn tố cáo", "xe đời 2015 cũ rồi", "thang 6/2026 toi co don",
 ])
 def test_vague_sums_and_plain_counts_give_nothing(text):
     assert _plain(text) == set()
+
+
+def test_slang_units_that_are_also_words_need_a_sum_of_their_own():
+    assert _plain("nghe đồn dự án đội vốn 3 tỏi") == {3_000_000_000}
+    assert _plain("dua 5 cu moi cho qua") == {5_000_000}
+    assert _plain("may ong tai xe khac dua 2 toi 5 trieu") == {5_000_000}
 
 
 def test_a_count_after_the_unit_is_not_a_fraction():
