@@ -394,6 +394,21 @@ def _mostly_capitals(text: str) -> bool:
     return len(letters) >= 20 and sum(c.isupper() for c in letters) >= 0.6 * len(letters)
 
 
+def _org_key(name: str) -> str:
+    """A body's key: the last two words of its name, once a trailing place is dropped
+    ("chợ Cái Răng CThơ", "Trung tâm Y tế Năm Căn Cà Mau" are "cai rang", "nam can"): an
+    abbreviation (two capitals or more) or a province's name."""
+    words = name.split()
+    while len(words) > 2:
+        if sum(ch.isupper() for ch in words[-1]) >= 2:
+            words.pop()
+        elif strip_diacritics(" ".join(words[-2:]).lower()) in PROVINCE_NAMES and len(words) > 3:
+            del words[-2:]
+        else:
+            break
+    return " ".join(strip_diacritics(" ".join(words).lower()).split()[-2:])
+
+
 def case_signature(redacted_text: str, *, codes: Iterable[tuple[str, float]] = (),
                    idf: Idf | None = None, plain: str | None = None,
                    syllables: Sequence[str] | None = None,
@@ -429,8 +444,8 @@ def case_signature(redacted_text: str, *, codes: Iterable[tuple[str, float]] = (
             villages.add(key)
     orgs = set()
     if any(u in plain for u in _ORG_PLAIN):  # a cheap look before the costly pattern
-        orgs = {" ".join(strip_diacritics(m.group(1).lower()).split()[-2:])
-                for m in _ORG_RE.finditer(redacted_text)}
+        orgs = {_org_key(m.group(1)) for m in _ORG_RE.finditer(redacted_text)}
+        orgs.discard("")
     amounts = {v for v in money_amounts(plain) if v >= 100_000}
     dates = {f"{int(d)}/{int(mo)}" for d, mo, _ in _DATE_RE.findall(plain)
              if 1 <= int(d) <= 31 and 1 <= int(mo) <= 12}

@@ -250,3 +250,21 @@ def test_a_company_is_named_by_its_name_not_its_trade(text):
     # the legal form and trade words ("CP", "Đầu tư", "Xây dựng") come before the name in
     # any case and with or without marks: a copy typed without them names the same company
     assert case_signature(text).orgs == {"hoang minh"}
+
+
+@pytest.mark.parametrize("text", [
+    "Tui bán tạp hóa ở chợ Cái Răng, phường Cái Răng, Cần Thơ.",
+    "tui bán tạp hóa chợ Cái Răng CThơ. tháng 1 anh Trí xuống",
+    "Tôi bán hàng ở chợ Cái Răng Cần Thơ đã lâu",
+])
+def test_a_place_after_a_body_is_not_part_of_its_name(text):
+    # a province's name or an abbreviation of it ("CThơ") after the market's name
+    assert case_signature(text).orgs == {"cai rang"}
+
+
+def test_a_hamlets_number_tells_two_hamlets_apart():
+    two = case_signature("Đường đất từ ấp Trâm Vàng 2 vô tới trường tiểu học, xã Thanh Điền")
+    three = case_signature("Đường đất từ ấp Trâm Vàng 3 ra chợ xã Thanh Điền")
+    plain = case_signature("duong dat tu ap Tram Vang 2, xa Thanh Dien")
+    assert two.villages == plain.villages == {"ap tram vang 2"} and three.villages == {"ap tram vang 3"}
+    assert case_signature("ở thôn Yên Bắc 2 hộ bị cắt điện").villages == {"thon yen bac"}
