@@ -1,12 +1,13 @@
 """Fit the duplicate verifier (:class:`triage.dedup.Verifier`) on labelled pairs.
 
 The pairs come from ``data/dedup_train/`` (same format as the evaluation set, written
-apart from it and from the seed corpus, by eleven other writers, each from another angle:
+apart from it and from the seed corpus, by thirteen other writers, each from another angle:
 northern rural communes, southern wards, the central coast and highlands, province
 agencies, the deltas' public sectors, north-central hotline and Zalo messages, party
 members' conduct in the cities, Mekong and south-east land and project cases, health and
 education services in the north, land and environment in the south-central provinces and
-highlands, street-level officials in the big cities) and from the *dev* half of the labelled
+highlands, street-level officials in the big cities, the northern industrial belt, the
+northern mountain and border provinces) and from the *dev* half of the labelled
 set ``data/dedup/`` (split by case, see `training.dedup_eval.case_half`). Its held-out
 half is never read here, so ``triage evaluate-dedup --split held-out`` measures the
 verifier on cases it has not seen.
@@ -24,7 +25,7 @@ writers, item links at ten wrong links: 0.53 with both constraints, 0.64 with th
 disagreement one only and 500 trees instead of 250), since much shared wording is also
 what a look-alike written over the original has. The threshold is chosen on out-of-fold
 probabilities (folds by writer): the lowest one whose precision reaches
-``target_precision`` and that lets at most 2% of the hard negatives through.
+``target_precision`` and that lets at most 1% of the hard negatives through.
 """
 
 from __future__ import annotations
@@ -119,7 +120,10 @@ def _folds(items: list[dict], cases: np.ndarray, folds: int) -> np.ndarray:
     return np.array([zlib.crc32(c.encode()) % folds for c in cases])
 
 
-MAX_HARD_NEGATIVES = 0.02  # share of hard-negative pairs a threshold may let through
+# share of hard-negative pairs a threshold may let through. 2% let the fourteen writers'
+# out-of-fold threshold fall to 0.90, where the writer of data/dedup, left out, had 6 hard
+# negatives linked; at 1% (0.92) it had 3, for 1.6 points of its recall
+MAX_HARD_NEGATIVES = 0.01
 
 
 def _pick_threshold(y: np.ndarray, p: np.ndarray, target: float,
