@@ -24,7 +24,8 @@ UNITS = {"ty": 10 ** 9, "ti": 10 ** 9, "trieu": 10 ** 6, "nghin": 10 ** 3, "ngan
 DIGIT_ONLY_UNITS = {"tr": 10 ** 6, "cu": 10 ** 6, "k": 10 ** 3, "ty": 10 ** 9, "toi": 10 ** 9}
 # slang units that are also common words once the accents are gone: "củ"/"cũ", "tỏi"/"tôi"/
 # "tới" ("tháng 6/2026 tôi có đơn", "xe đời 2015 cũ", "từ 2 tới 5 triệu"); only a small
-# figure of its own, not the end of a date nor the start of a range, carries them
+# figure of its own, not the end of a date, a time or a range ("5/6 tôi", "8:30 tới", "2-5
+# tới") nor the start of one, carries them ("Số tiền: 5 củ" does)
 AMBIGUOUS_UNITS = {"cu", "toi"}
 CURRENCY = {"dong", "d", "vnd"}
 # "mấy chục triệu", "hàng trăm triệu", "vài tỷ": how much is not said
@@ -111,7 +112,8 @@ def _amount_at(toks: list[str], i: int) -> tuple[int, int] | None:
     value, j, digits = first
     unit = _unit(toks, j, digits)
     if unit is not None and j < len(toks) and toks[j] in AMBIGUOUS_UNITS and (
-            value >= 1000 or (i > 0 and toks[i - 1] in ("/", "-", ".", ":"))
+            value >= 1000 or (i > 1 and toks[i - 1] in ("/", "-", ".", ":")
+                              and toks[i - 2][:1] in _DIGITS)
             or (j + 1 < len(toks) and (toks[j + 1][:1] in _DIGITS or toks[j + 1] in DIGIT_WORDS))):
         return None
     if unit is None:

@@ -227,10 +227,10 @@ def load_model(models_dir: str | Path, taxonomy: Taxonomy, *, model_id: str | No
     try:
         s = model.classifier.decision_scores([FeatureDoc.from_text("chủ tịch xã nhận tiền")])
         assert s.codes.shape == (1, len(taxonomy.codes)) and np.isfinite(s.codes).all()
-        from triage.dedup import PAIR_FEATURES, case_signature
+        from triage.dedup import case_signature
 
         verifier = getattr(model, "dedup_verifier", None)
-        if verifier is not None and tuple(verifier.features) != PAIR_FEATURES:
+        if verifier is not None and not verifier.current:
             # fitted on another version's pair features: the classifier is still good, the
             # duplicate search falls back to the hand-weighted similarity until a retrain
             log.warning("model %s: its duplicate verifier reads other pair features than this "

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from triage.artifacts import TriageModel, load_model
+from triage.concepts import concept_idf
 from triage.decision import Decision, decide, gate_scores
 from triage.dedup import DuplicateIndex, DuplicateMatch, Idf
 from triage.features import FeatureDoc
@@ -219,6 +220,7 @@ def idf_for(triager: Triager) -> Idf:
         plain = triager.model.classifier.vectorizer_.plain_
         idf = plain.idf_
         table = {t: float(idf[j]) for t, j in plain.vocabulary_.items() if t.count(" ") <= 1}
+        table.update(concept_idf(plain.vocabulary_, idf))
         triager._idf = Idf(table, float(idf.max()) if len(idf) else 1.0)
     return triager._idf
 

@@ -129,14 +129,23 @@ def test_a_verifier_of_other_pair_features_is_set_aside_not_refused(tmp_path, tr
     classifier is still served, duplicates fall back to the hand-weighted similarity."""
     from triage.artifacts import load_model, save_model
 
-    old = copy.copy(verifier)
-    old.features = PAIR_FEATURES[:-1]
+    other_features = copy.copy(verifier)
+    other_features.features = PAIR_FEATURES[:-1]
+    # the same features, but read off signatures without concept terms (before version 2)
+    other_signatures = copy.copy(verifier)
+    del other_signatures.signature_version
+    for k, old in enumerate((other_features, other_signatures)):
+        model = copy.copy(triager.model)
+        model.dedup_verifier = old
+        save_model(model, tmp_path / str(k), training_data={}, metrics={})
+        caplog.clear()
+        with caplog.at_level("WARNING"):
+            loaded = load_model(tmp_path / str(k), taxonomy)
+        assert loaded.dedup_verifier is None and "hand-weighted similarity" in caplog.text
     model = copy.copy(triager.model)
-    model.dedup_verifier = old
-    save_model(model, tmp_path, training_data={}, metrics={})
-    with caplog.at_level("WARNING"):
-        loaded = load_model(tmp_path, taxonomy)
-    assert loaded.dedup_verifier is None and "hand-weighted similarity" in caplog.text
+    model.dedup_verifier = copy.copy(verifier)
+    save_model(model, tmp_path / "current", training_data={}, metrics={})
+    assert load_model(tmp_path / "current", taxonomy).dedup_verifier is not None
 
 
 def test_leave_one_writer_out_clusters_each_writer_with_a_verifier_fitted_on_the_others(

@@ -44,6 +44,10 @@ def test_slang_units_that_are_also_words_need_a_sum_of_their_own():
     assert _plain("nghe đồn dự án đội vốn 3 tỏi") == {3_000_000_000}
     assert _plain("dua 5 cu moi cho qua") == {5_000_000}
     assert _plain("may ong tai xe khac dua 2 toi 5 trieu") == {5_000_000}
+    # after a label's colon the figure is a sum; after a date's slash or a time's colon not
+    assert _plain("So tien: 5 cu, dua tai nha") == {5_000_000}
+    assert _plain("ngay 5/6 toi len xa hoi") == set()
+    assert _plain("hop luc 8:30 toi 10 gio") == set()
 
 
 def test_a_count_after_the_unit_is_not_a_fraction():

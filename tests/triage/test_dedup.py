@@ -268,3 +268,6 @@ def test_a_hamlets_number_tells_two_hamlets_apart():
     plain = case_signature("duong dat tu ap Tram Vang 2, xa Thanh Dien")
     assert two.villages == plain.villages == {"ap tram vang 2"} and three.villages == {"ap tram vang 3"}
     assert case_signature("ở thôn Yên Bắc 2 hộ bị cắt điện").villages == {"thon yen bac"}
+    # a commune, a ward or a province has no number: the figure after it says something else
+    assert case_signature("Ở xã Tân Phú 3 năm nay chưa làm đường").communes == {"xa tan phu"}
+    assert case_signature("Xã Tân Phú 3 ông cán bộ bị kỷ luật").communes == {"xa tan phu"}
