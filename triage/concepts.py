@@ -187,32 +187,49 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
 CONCEPT_PREFIX = "≈"
 
 
+_WORD = re.compile(r"\w+")
+# the words of a text and the marks that end a phrase, which no variant crosses ("quy ra
+# tiền. Đến tháng 5" is not "tiền đền"); a hyphen, a slash or quotes do not ("vắc-xin",
+# "“chạy” biên chế")
+_WORD_OR_STOP = re.compile(r"\w+|[.,;:!?()\[\]\n]")
+
+
 @lru_cache(maxsize=2)
-def _lexicon(accented: bool) -> tuple[re.Pattern, dict[str, tuple[str, ...]]]:
-    """One pattern of every variant (longest first, so "sổ đỏ giả" is not read as "sổ đỏ"
-    alone where a longer variant fits), and what concepts each variant stands for."""
-    of: dict[str, list[str]] = {}
+def _lexicon(accented: bool) -> dict[str, tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]]:
+    """First word of a variant -> (its words, the concepts it stands for), longest first, so
+    that where a longer variant fits ("nhận phong bì") it is read rather than a shorter."""
+    of: dict[tuple[str, ...], list[str]] = {}
     for concept, variants in CONCEPTS.items():
         for v in variants:
             if v.endswith("*"):
                 if not accented:
                     continue
                 v = v[:-1]
-            key = " ".join((v if accented else strip_diacritics(v)).split())
-            of.setdefault(key, []).append(CONCEPT_PREFIX + concept)
-    alts = sorted(of, key=len, reverse=True)
-    body = "|".join(r"\s+".join(map(re.escape, v.split())) for v in alts)
-    return re.compile(rf"(?<!\w)(?:{body})(?!\w)"), {k: tuple(v) for k, v in of.items()}
+            words = tuple(_WORD.findall(v if accented else strip_diacritics(v)))
+            of.setdefault(words, []).append(CONCEPT_PREFIX + concept)
+    first: dict[str, list] = {}
+    for words, concepts in of.items():
+        first.setdefault(words[0], []).append((words, tuple(concepts)))
+    return {w: tuple(sorted(vs, key=lambda x: -len(x[0]))) for w, vs in first.items()}
 
 
 def concept_terms(lower: str, plain: str, *, accented: bool) -> list[str]:
-    """The concept terms (``≈bribe``) a text names, once per mention. A text typed with
-    marks is read with them (``lower``: lower-cased, marks kept), so that "số đó" is not
-    "sổ đỏ"; one typed without them is read without (``plain``)."""
-    pattern, of = _lexicon(accented)
+    """The concept terms (``≈bribe``) a text names, once per mention, as whole words. A text
+    typed with marks is read with them (``lower``: lower-cased, marks kept), so that "số
+    đó" is not "sổ đỏ"; one typed without them is read without (``plain``)."""
+    lexicon = _lexicon(accented)
+    words = _WORD_OR_STOP.findall(lower if accented else plain)
     found: list[str] = []
-    for m in pattern.finditer(lower if accented else plain):
-        found.extend(of[" ".join(m.group(0).split())])
+    i, n = 0, len(words)
+    while i < n:
+        for variant, concepts in lexicon.get(words[i], ()):
+            k = len(variant)
+            if tuple(words[i:i + k]) == variant:
+                found.extend(concepts)
+                i += k
+                break
+        else:
+            i += 1
     return found
 
 

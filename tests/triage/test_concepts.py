@@ -42,6 +42,10 @@ def test_counts_each_mention_and_needs_whole_syllables():
     assert "≈assault" in _concepts("Ông ấy tát chị Lan trước cổng ủy ban.")
     # a variant is whole syllables: "nứt" is not in "nứtx", "lót tay" not in "lót tayy"
     assert "≈bribe" not in _concepts("lot tayy")
+    # a phrase does not run over a full stop or a comma; it does over a hyphen or quotes
+    assert "≈compensation" not in _concepts("cong quy ra tien. den thang 5 van chua tra")
+    assert "≈health" in _concepts("Cán bộ thú y thu tiền tiêm vắc-xin cho heo.")
+    assert "≈job_buying" in _concepts("Anh ấy lên xã để “chạy” biên chế cho con.")
 
 
 def test_the_lexicon_is_well_formed():
