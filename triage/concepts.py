@@ -194,6 +194,16 @@ _WORD = re.compile(r"\w+")
 _WORD_OR_STOP = re.compile(r"\w+|[.,;:!?()\[\]\n]")
 
 
+def _variant_words(variant: str, accented: bool) -> tuple[str, ...] | None:
+    """The words a variant is matched as (without marks for a text typed without them), or
+    None where it is not matched at all (a "*" variant in such a text)."""
+    if variant.endswith("*"):
+        if not accented:
+            return None
+        variant = variant[:-1]
+    return tuple(_WORD.findall(variant if accented else strip_diacritics(variant)))
+
+
 @lru_cache(maxsize=2)
 def _lexicon(accented: bool) -> dict[str, tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]]:
     """First word of a variant -> (its words, the concepts it stands for), longest first, so
@@ -201,12 +211,9 @@ def _lexicon(accented: bool) -> dict[str, tuple[tuple[tuple[str, ...], tuple[str
     of: dict[tuple[str, ...], list[str]] = {}
     for concept, variants in CONCEPTS.items():
         for v in variants:
-            if v.endswith("*"):
-                if not accented:
-                    continue
-                v = v[:-1]
-            words = tuple(_WORD.findall(v if accented else strip_diacritics(v)))
-            of.setdefault(words, []).append(CONCEPT_PREFIX + concept)
+            words = _variant_words(v, accented)
+            if words:
+                of.setdefault(words, []).append(CONCEPT_PREFIX + concept)
     first: dict[str, list] = {}
     for words, concepts in of.items():
         first.setdefault(words[0], []).append((words, tuple(concepts)))
@@ -251,7 +258,8 @@ def concept_idf(vocabulary: dict[str, int], idf) -> dict[str, float]:
     out = {}
     for concept, variants in CONCEPTS.items():
         total = 0.0
-        bare = {" ".join(strip_diacritics(v.rstrip("*")).split()) for v in variants}
+        # every variant as its words without marks ("*" ones too: the vocabulary has none)
+        bare = {" ".join(_variant_words(v.rstrip("*"), False)) for v in variants}
         # "nhận phong bì" is in every document "phong bì" is in: count the shorter only
         within = {v for v in bare if any(o != v and f" {o} " in f" {v} " for o in bare)}
         for v in bare - within:

@@ -7,11 +7,11 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from triage.concepts import CONCEPT_PREFIX, CONCEPTS, concept_idf, concept_terms
 from triage.dedup import case_signature, term_cosine
 from triage.features import plain_ngrams
-from triage.textutil import strip_diacritics
+from triage.textutil import diacritic_ratio, strip_diacritics
 
 
 def _concepts(text: str) -> list[str]:
-    accented = text != strip_diacritics(text)
+    accented = diacritic_ratio(text) >= 0.03  # as case_signature decides it
     return concept_terms(text.lower(), strip_diacritics(text.lower()), accented=accented)
 
 
