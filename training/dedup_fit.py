@@ -1,13 +1,15 @@
 """Fit the duplicate verifier (:class:`triage.dedup.Verifier`) on labelled pairs.
 
 The pairs come from ``data/dedup_train/`` (same format as the evaluation set, written
-apart from it and from the seed corpus, by thirteen other writers, each from another angle:
+apart from it and from the seed corpus, by seventeen other writers, each from another angle:
 northern rural communes, southern wards, the central coast and highlands, province
 agencies, the deltas' public sectors, north-central hotline and Zalo messages, party
 members' conduct in the cities, Mekong and south-east land and project cases, health and
 education services in the north, land and environment in the south-central provinces and
 highlands, street-level officials in the big cities, the northern industrial belt, the
-northern mountain and border provinces) and from the *dev* half of the labelled
+northern mountain and border provinces, readers' letters to the press on waste, veterans'
+petitions and party-cell records in the central provinces, social-media messages in the
+south-east, fishing and island communities) and from the *dev* half of the labelled
 set ``data/dedup/`` (split by case, see `training.dedup_eval.case_half`). Its held-out
 half is never read here, so ``triage evaluate-dedup --split held-out`` measures the
 verifier on cases it has not seen.

@@ -60,6 +60,9 @@ _ROLE_RE = re.compile(r"(?<!\w)(" + "|".join(sorted(ROLES, key=len, reverse=True
 _SYL_RE = re.compile(r"[^\W_]+")
 _PLATE_RE = re.compile(r"\b(\d{2})\s?-?\s?([a-z]{1,2}\d?)\s?-?\s?(\d{3})\.?(\d{2})\b")
 _DATE_RE = re.compile(r"\b(\d{1,2})[/-](\d{1,2})(?:[/-](\d{2,4}))?\b")
+# "tối 29 tháng 10", "ngày 3 tháng 11 năm 2026", "hôm mùng 5 tháng 2": a day written out, read
+# as "29/10" too (on the plain text); the day-word before it keeps "3 tháng 2 lần" out
+_DAY_MONTH_RE = re.compile(r"\b(?:ngay|toi|sang|chieu|dem|trua|hom|mung|mong|khuya)\s+(\d{1,2})\s+thang\s+(\d{1,2})\b")
 
 _UPPER = "A-ZĐÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬÈÉẺẼẸÊỀẾỂỄỆÌÍỈĨỊÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢÙÚỦŨỤƯỪỨỬỮỰỲÝỶỸỴ"
 _CAP = rf"[{_UPPER}][^\W\d_]*"
@@ -136,6 +139,9 @@ _TITLE_NAME_RE = re.compile(
     starts_with(_TITLE_WORDS + _POST_TITLES) + rf"(?<!\w)(?i:{'|'.join(_TITLE_WORDS)}|{_alts(_POST_TITLES)})"
     rf"(?:[ \t]+(?:{_alts(COMMUNE_UNITS + VILLAGE_UNITS)}|UBND|Ủy ban nhân dân xã|Ủy ban nhân dân))?"
     rf"[ \t]+({_CAP})(?![ \t]*{_CAP})(?!\w)")
+# "cán bộ thuế phụ trách chợ tên Trí", "một anh tên là Hùng": a given name after "tên"
+_NAMED_RE = re.compile(rf"(?<!\w)(?i:tên|ten)(?:[ \t]+(?i:là|la))?[ \t]+({_CAP})(?![ \t]*{_CAP})(?!\w)")
+_SELF_BEFORE = ("toi", "tui", "em", "chau", "con", "minh", "tao", "to")  # "tôi tên Dung": the writer
 _CAP_WORD_RE = re.compile(rf"(?<!\w){_CAP}")
 _MIDDLE_MARKED = {"văn", "thị", "đức", "hữu", "minh", "quang", "ngọc", "đình"}
 _LOWER_NAME_RE = re.compile(
@@ -350,6 +356,14 @@ def _people(text: str, plain: str, role_spans: list[tuple[int, int, str]], *,
             names.add("~" + given)
             if near_post(m.start(), m.end()):
                 accused.add("~" + given)
+    for m in _NAMED_RE.finditer(text):
+        given = m.group(1).lower()
+        if (len(given) > 1 and m.group(1).isupper()) or strip_diacritics(given) in _UNIT_WORDS:
+            continue
+        names.add("~" + given)
+        before = plain[max(0, m.start() - 6):m.start()].split()
+        if near_post(m.start(), m.end()) and not (before and before[-1] in _SELF_BEFORE):
+            accused.add("~" + given)
     if not names and len(_CAP_WORD_RE.findall(text)) < 3:  # lower-case text: surname + middle
         for m in _LOWER_NAME_RE.finditer(plain):
             if (accented and len(text) == len(plain)
@@ -448,7 +462,8 @@ def case_signature(redacted_text: str, *, codes: Iterable[tuple[str, float]] = (
         orgs = {_org_key(m.group(1)) for m in _ORG_RE.finditer(redacted_text)}
         orgs.discard("")
     amounts = {v for v in money_amounts(plain) if v >= 100_000}
-    dates = {f"{int(d)}/{int(mo)}" for d, mo, _ in _DATE_RE.findall(plain)
+    dates = {f"{int(d)}/{int(mo)}" for d, mo in [*(m[:2] for m in _DATE_RE.findall(plain)),
+                                                 *_DAY_MONTH_RE.findall(plain)]
              if 1 <= int(d) <= 31 and 1 <= int(mo) <= 12}
     plates = {"".join(m) for m in _PLATE_RE.findall(plain)}
     if accented is None:
@@ -722,7 +737,7 @@ MAX_POSSIBLE = 3
 # What a signature's content terms are made of: 1, content syllables; 2, content syllables
 # and the concept terms of `triage.concepts`. A verifier fitted on one reads the other
 # wrongly, so it is set aside (the model is served with the hand-weighted similarity).
-SIGNATURE_VERSION = 2
+SIGNATURE_VERSION = 3
 
 # The features a learned verifier reads of one candidate pair (see `pair_features`).
 PAIR_FEATURES = (

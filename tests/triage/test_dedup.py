@@ -271,3 +271,24 @@ def test_a_hamlets_number_tells_two_hamlets_apart():
     # a commune, a ward or a province has no number: the figure after it says something else
     assert case_signature("Ở xã Tân Phú 3 năm nay chưa làm đường").communes == {"xa tan phu"}
     assert case_signature("Xã Tân Phú 3 ông cán bộ bị kỷ luật").communes == {"xa tan phu"}
+
+
+def test_a_given_name_after_ten_is_read_and_the_writers_own_is_not_accused():
+    caller = case_signature("Em bán quần áo trong chợ Cái Răng. Cán bộ thuế phụ trách chợ tên "
+                            "Trí, đầu năm ổng đi từng sạp thu tiền bồi dưỡng.")
+    assert "~trí" in caller.names and "~trí" in caller.accused
+    writer = case_signature("Tôi tên Dung, bán tạp hóa đầu hẻm. Ông cán bộ xây dựng phường "
+                            "tên là Thịnh tới đòi 10 triệu.")
+    assert {"~dung", "~thịnh"} <= writer.names
+    assert "~thịnh" in writer.accused and "~dung" not in writer.accused
+    # a post or a place after "tên" is not a name
+    assert "~trí" in case_signature("can bo thue ten Trí thu tien cho Cai Rang").accused
+
+
+def test_a_day_written_out_meets_the_same_day_in_figures():
+    figures = case_signature("Ngày 29/10/2026 anh Tuấn đánh vợ gãy mũi, công an phường tới.")
+    words = case_signature("Tối 29 tháng 10 nhà anh Tuấn lại đánh vợ, tôi gọi công an phường.")
+    plain = case_signature("hom 29 thang 10 anh Tuan danh vo")
+    assert figures.dates == words.dates == plain.dates == {"29/10"}
+    # a count of months is not a day
+    assert case_signature("Nợ lương 3 tháng 2 năm nay rồi").dates == frozenset()
