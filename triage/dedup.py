@@ -59,7 +59,7 @@ ROLES = ("pho chu tich", "chu tich", "pho bi thu", "bi thu", "truong thon", "tru
 _ROLE_RE = re.compile(r"(?<!\w)(" + "|".join(sorted(ROLES, key=len, reverse=True)) + r")(?!\w)")
 _SYL_RE = re.compile(r"[^\W_]+")
 _PLATE_RE = re.compile(r"\b(\d{2})\s?-?\s?([a-z]{1,2}\d?)\s?-?\s?(\d{3})\.?(\d{2})\b")
-_DATE_RE = re.compile(r"\b(\d{1,2})[/-](\d{1,2})(?:[/-](\d{2,4}))?\b")
+_DATE_RE = re.compile(r"\b(\d{1,2})[/-](\d{1,2})(?:[/-]\d{2,4})?\b")
 # "tối 29 tháng 10", "ngày 3 tháng 11 năm 2026", "hôm mùng 5 tháng 2": a day written out, read
 # as "29/10" too (on the plain text); the day-word before it keeps "3 tháng 2 lần" out
 _DAY_MONTH_RE = re.compile(r"\b(?:ngay|toi|sang|chieu|dem|trua|hom|mung|mong|khuya)\s+(\d{1,2})\s+thang\s+(\d{1,2})\b")
@@ -350,20 +350,17 @@ def _people(text: str, plain: str, role_spans: list[tuple[int, int, str]], *,
             if near_post(m.start(2), m.end(2)) and not _WRITER_RE.search(
                     plain, max(0, m.start(2) - 16), m.start(2)):
                 accused |= found
-    for m in _TITLE_NAME_RE.finditer(text):
-        given = m.group(1).lower()
-        if not (len(given) > 1 and m.group(1).isupper()) and strip_diacritics(given) not in _UNIT_WORDS:
+    # a given name after a title ("ông Hùng") or after "tên" ("cán bộ tên Trí"); after
+    # "tên" it may be the writer's own ("tôi tên Dung"), never accused
+    for pattern, may_be_own in ((_TITLE_NAME_RE, False), (_NAMED_RE, True)):
+        for m in pattern.finditer(text):
+            given = m.group(1).lower()
+            if (len(given) > 1 and m.group(1).isupper()) or strip_diacritics(given) in _UNIT_WORDS:
+                continue
             names.add("~" + given)
-            if near_post(m.start(), m.end()):
+            before = plain[max(0, m.start() - 6):m.start()].split() if may_be_own else ()
+            if near_post(m.start(), m.end()) and not (before and before[-1] in _SELF_BEFORE):
                 accused.add("~" + given)
-    for m in _NAMED_RE.finditer(text):
-        given = m.group(1).lower()
-        if (len(given) > 1 and m.group(1).isupper()) or strip_diacritics(given) in _UNIT_WORDS:
-            continue
-        names.add("~" + given)
-        before = plain[max(0, m.start() - 6):m.start()].split()
-        if near_post(m.start(), m.end()) and not (before and before[-1] in _SELF_BEFORE):
-            accused.add("~" + given)
     if not names and len(_CAP_WORD_RE.findall(text)) < 3:  # lower-case text: surname + middle
         for m in _LOWER_NAME_RE.finditer(plain):
             if (accented and len(text) == len(plain)
@@ -462,8 +459,7 @@ def case_signature(redacted_text: str, *, codes: Iterable[tuple[str, float]] = (
         orgs = {_org_key(m.group(1)) for m in _ORG_RE.finditer(redacted_text)}
         orgs.discard("")
     amounts = {v for v in money_amounts(plain) if v >= 100_000}
-    dates = {f"{int(d)}/{int(mo)}" for d, mo in [*(m[:2] for m in _DATE_RE.findall(plain)),
-                                                 *_DAY_MONTH_RE.findall(plain)]
+    dates = {f"{int(d)}/{int(mo)}" for d, mo in [*_DATE_RE.findall(plain), *_DAY_MONTH_RE.findall(plain)]
              if 1 <= int(d) <= 31 and 1 <= int(mo) <= 12}
     plates = {"".join(m) for m in _PLATE_RE.findall(plain)}
     if accented is None:

@@ -281,7 +281,7 @@ def test_a_given_name_after_ten_is_read_and_the_writers_own_is_not_accused():
                             "tên là Thịnh tới đòi 10 triệu.")
     assert {"~dung", "~thịnh"} <= writer.names
     assert "~thịnh" in writer.accused and "~dung" not in writer.accused
-    # a post or a place after "tên" is not a name
+    # in a text typed without marks the name after "ten" still reads
     assert "~trí" in case_signature("can bo thue ten Trí thu tien cho Cai Rang").accused
 
 
