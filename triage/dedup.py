@@ -29,8 +29,8 @@ import math
 import re
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from itertools import pairwise
 from typing import Protocol
@@ -108,11 +108,22 @@ _PLACE_RE = re.compile(
     rf"|\d+[A-Za-z]?)(?!\w)")
 _FILLER = rf"(?:[ \t]+(?i:{_alts(ORG_FILLER)})(?!\w))*"
 _ORG_RE = re.compile(starts_with(ORG_UNITS) + rf"(?<!\w)(?i:(?:{_alts(ORG_UNITS)}){_FILLER})[ \t]+({_CAP_RUN})(?!\w)")
-_UNIT_WORDS = {strip_diacritics(u).split()[-1] for u in
+# The word before a capitalized run that makes it a place or a body ("xã Cẩm Xuyên",
+# "Chi cục Thuế"), with marks: in a text typed with them "chị" and "đảng viên" are not
+# "chi" and "viện". `_UNIT_WORDS_PLAIN` is the same without marks, for a word without.
+_UNIT_WORDS = {u.lower().split()[-1] for u in
                COMMUNE_UNITS + VILLAGE_UNITS + PROVINCE_UNITS + ORG_UNITS} | {
-    "ban", "ủy", "uy", "hội", "hoi", "sở", "so", "phòng", "phong", "đảng", "dang", "mặt", "mat",
-    "cục", "cuc", "chi", "đội", "doi", "đồn", "don", "viện", "vien", "tòa", "toa", "nhân", "nhan",
-    "đường", "duong", "phố", "pho", "ngõ", "ngo", "hẻm", "hem", "kiệt", "kiet"}  # streets
+    "ban", "ủy", "hội", "sở", "phòng", "đảng", "mặt", "cục", "chi", "đội", "đồn", "viện", "tòa",
+    "nhân", "đường", "phố", "ngõ", "hẻm", "kiệt"}  # the last five: streets
+_UNIT_WORDS_PLAIN = frozenset(strip_diacritics(w) for w in _UNIT_WORDS)
+
+
+def _unit_word(word: str) -> bool:
+    """Is ``word`` (lower-cased) one of `_UNIT_WORDS`, as typed: with its marks, or without
+    any ("chi", "xa" in a message typed without them)?"""
+    return word in _UNIT_WORDS or (word in _UNIT_WORDS_PLAIN and strip_diacritics(word) == word)
+
+
 # Provinces and big cities whose names begin with a surname ("Hà Tĩnh", "Cao Bằng"): places,
 # not people, when they stand alone ("xã Duy Tiên, Ninh Bình").
 PROVINCE_NAMES = frozenset({
@@ -124,7 +135,8 @@ PROVINCE_NAMES = frozenset({
     "ca mau", "tra vinh", "soc trang", "ben tre", "long an", "binh duong", "binh phuoc",
     "binh dinh", "binh thuan", "dak lak", "dak nong", "gia lai", "kon tum", "khanh hoa",
     "nghe an", "thanh hoa", "hung yen", "hai duong", "hai phong", "da nang", "can tho",
-    "tuyen quang", "yen bai", "dien bien", "nam dinh", "ba ria", "vung tau", "hue"})
+    "tuyen quang", "yen bai", "dien bien", "nam dinh", "ba ria", "vung tau", "hue",
+    "ho chi minh", "thanh pho ho chi minh"})
 _MIDDLE_PLAIN = {"van", "thi", "duc", "huu", "minh", "quang", "ngoc", "dinh"}
 _CAP_RUN_RE = re.compile(rf"(?<![\w])(\w+[ \t]+)?({_CAP}(?:[ \t]+{_CAP}){{1,3}})(?!\w)")
 _TITLE_WORDS = ["ông", "bà", "anh", "chị", "cô", "chú", "bác", "thầy", "em", "cậu", "dì", "đồng chí",
@@ -141,6 +153,16 @@ _TITLE_NAME_RE = re.compile(
     rf"[ \t]+({_CAP})(?![ \t]*{_CAP})(?!\w)")
 # "cán bộ thuế phụ trách chợ tên Trí", "một anh tên là Hùng": a given name after "tên"
 _NAMED_RE = re.compile(rf"(?<!\w)(?i:tên|ten)(?:[ \t]+(?i:là|la))?[ \t]+({_CAP})(?![ \t]*{_CAP})(?!\w)")
+_MARKED_TITLES = {"ông", "bà", "anh", "chị", "cô", "chú", "bác", "thầy", "em", "cậu", "dì"}
+_PLAIN_TITLES = {"ong", "ba", "anh", "chi", "co", "bac", "thay"}  # not "chu": Chu Văn An
+
+
+def _title_before_name(word: str, following: str) -> bool:
+    """Is ``word`` a title before the surname ``following`` ("Ông Nguyễn ...", "Ba Tran ...")?"""
+    w = word.lower()
+    return (w in _MARKED_TITLES or w in _PLAIN_TITLES) and strip_diacritics(following.lower()) in SURNAMES
+
+
 _SELF_BEFORE = ("toi", "tui", "em", "chau", "con", "minh", "tao", "to")  # "tôi tên Dung": the writer
 _CAP_WORD_RE = re.compile(rf"(?<!\w){_CAP}")
 _MIDDLE_MARKED = {"văn", "thị", "đức", "hữu", "minh", "quang", "ngọc", "đình"}
@@ -166,6 +188,11 @@ _A = _rng.randint(1, _PRIME, size=(NUM_PERM, 1)).astype(np.int64)
 _B = _rng.randint(0, _PRIME, size=(NUM_PERM, 1)).astype(np.int64)
 
 
+# the kinds of case specifics a signature keeps (see `_specifics`)
+_SPECIFIC_KEYS = ("names", "names_plain", "accused", "accused_plain", "communes", "villages",
+                  "orgs", "roles", "amounts", "dates", "plates", "reporters")
+
+
 @dataclass(frozen=True)
 class CaseSignature:
     """What the duplicate search keeps of one item (no personal data: redacted text only).
@@ -188,11 +215,19 @@ class CaseSignature:
     amounts: frozenset[int]
     dates: frozenset[str]
     plates: frozenset[str]
+    # the names (without marks) of those who report: the writer, a caller, a voter in
+    # minutes. Two citizens reporting one case name themselves differently, so these never
+    # count as another person; they still agree when one citizen writes again
+    reporters: frozenset[str] = frozenset()
     codes: tuple[tuple[str, float], ...] = ()  # the best-scored codes: what act it is
     minhash: tuple[int, ...] = field(default=(), repr=False)
     # content syllable -> TF-IDF weight (L2-normalised; the rarest MAX_TERMS only): what the
     # text is about, in words another citizen would also use
     terms: dict[str, float] = field(default_factory=dict, repr=False)
+    # the specifics of each matter of ``segments`` (the keys of `_specifics`, only those
+    # it names): a mention is compared with its own line, not with the other callers'
+    # names, hamlets and the meeting's date
+    segment_specifics: tuple[dict[str, frozenset], ...] = field(default=(), repr=False)
 
     @cached_property
     def total(self) -> float:
@@ -224,21 +259,21 @@ class CaseSignature:
         return {
             "weights": {g: round(w, 3) for g, w in self.weights.items()},
             "segments": [sorted(s) for s in self.segments], "accented": self.accented,
-            **{k: sorted(getattr(self, k)) for k in (
-                "names", "names_plain", "accused", "accused_plain", "communes", "villages",
-                "orgs", "roles", "amounts", "dates", "plates")},
+            **{k: sorted(getattr(self, k)) for k in _SPECIFIC_KEYS},
             "codes": [list(c) for c in self.codes], "minhash": list(self.minhash),
             "terms": {t: round(w, 4) for t, w in self.terms.items()},
+            "segment_specifics": [{k: sorted(v) for k, v in d.items() if v}
+                                  for d in self.segment_specifics],
         }
 
     @classmethod
     def from_dict(cls, d: dict) -> CaseSignature:
-        sets = {k: frozenset(d.get(k, ())) for k in (
-            "names", "names_plain", "accused", "accused_plain", "communes", "villages", "orgs",
-            "roles", "amounts", "dates", "plates")}
+        sets = {k: frozenset(d.get(k, ())) for k in _SPECIFIC_KEYS}
         return cls(weights=dict(d["weights"]), segments=tuple(frozenset(s) for s in d["segments"]),
                    accented=d["accented"], codes=tuple((c, float(v)) for c, v in d["codes"]),
-                   minhash=tuple(d["minhash"]), terms=dict(d.get("terms", {})), **sets)
+                   minhash=tuple(d["minhash"]), terms=dict(d.get("terms", {})),
+                   segment_specifics=tuple({k: frozenset(v) for k, v in x.items()}
+                                           for x in d.get("segment_specifics", ())), **sets)
 
     def keys(self) -> list[str]:
         """Index keys: MinHash bands, case specifics and the rarest phrases."""
@@ -314,11 +349,13 @@ _NOT_A_NAME_START = {"trường", "bệnh", "công", "ủy", "ban", "hội", "s�
 
 
 def _people(text: str, plain: str, role_spans: list[tuple[int, int, str]], *,
-            accented: bool = False) -> tuple[set[str], set[str]]:
-    """People's names, lower-cased with marks ("hồ sỹ lâm", "~lâm" for the given name), and
-    which of them stand next to a post (the accused, rather than the writer or a witness)."""
+            accented: bool = False) -> tuple[set[str], set[str], set[str]]:
+    """People's names, lower-cased with marks ("hồ sỹ lâm", "~lâm" for the given name);
+    which of them stand next to a post (the accused, rather than the writer or a witness);
+    and which are those who report (the writer, a caller, a voter: see `_reporter`)."""
     names: set[str] = set()
     accused: set[str] = set()
+    reporters: set[str] = set()
     starts = [a for a, _, _ in role_spans]
     # "Quản lý thị trường Đỗ Mạnh Cường": a name right after a post, not a school's name
     role_ends = {b + 1 for _, b, _ in role_spans}
@@ -333,10 +370,19 @@ def _people(text: str, plain: str, role_spans: list[tuple[int, int, str]], *,
         return False
 
     for m in _CAP_RUN_RE.finditer(text):
-        before = strip_diacritics((m.group(1) or "").strip()).lower()
-        if before in _UNIT_WORDS and m.start(2) not in role_ends:
+        before = (m.group(1) or "").strip().lower()
+        if _unit_word(before) and m.start(2) not in role_ends:
             continue  # "xã Cẩm Xuyên", "Công ty Phát Đạt": a place or a body
-        raw = m.group(2).split()
+        raw, start = m.group(2).split(), m.start(2)
+        if before and m.group(1)[0].isupper():
+            # a run that opens the text or a sentence: its first word is the name's own
+            # ("Lê Thị Mai phản ánh"), or a title ("Ông Nguyễn Văn Tư, ấp Bình Thành: ...")
+            raw, start = [m.group(1).strip(), *raw], m.start(1)
+        if len(raw) > 2 and _title_before_name(raw[0], raw[1]):
+            start = text.index(raw[1], start + len(raw[0]))
+            raw = raw[1:]
+        elif len(raw) == 2 and raw[0].lower() in _MARKED_TITLES | _PLAIN_TITLES:
+            continue  # "Ông Hùng": a given name after a title, read below
         while len(raw) > 1 and len(raw[-1]) > 1 and raw[-1].isupper():
             raw.pop()  # "Ngô Quyền HP": a trailing abbreviation is not part of a name
         if all(len(w) > 1 and w.isupper() for w in raw) or len(raw) < 2:
@@ -347,19 +393,23 @@ def _people(text: str, plain: str, role_spans: list[tuple[int, int, str]], *,
         if strip_diacritics(parts[0]) in SURNAMES:
             found = {" ".join(parts), "~" + parts[-1]}
             names |= found
-            if near_post(m.start(2), m.end(2)) and not _WRITER_RE.search(
-                    plain, max(0, m.start(2) - 16), m.start(2)):
+            if _reporter(plain, start, m.end(2)):
+                reporters |= found
+            elif near_post(start, m.end(2)):
                 accused |= found
     # a given name after a title ("ông Hùng") or after "tên" ("cán bộ tên Trí"); after
-    # "tên" it may be the writer's own ("tôi tên Dung"), never accused
+    # "tên" it may be the writer's own ("tôi tên Dung")
     for pattern, may_be_own in ((_TITLE_NAME_RE, False), (_NAMED_RE, True)):
         for m in pattern.finditer(text):
             given = m.group(1).lower()
-            if (len(given) > 1 and m.group(1).isupper()) or strip_diacritics(given) in _UNIT_WORDS:
-                continue
+            if ((len(given) > 1 and m.group(1).isupper()) or strip_diacritics(given) in _UNIT_WORDS_PLAIN
+                    or _ROLE_RE.match(plain, m.start(1))):
+                continue  # an abbreviation, a body, or a post ("ông Chủ tịch")
             names.add("~" + given)
             before = plain[max(0, m.start() - 6):m.start()].split() if may_be_own else ()
-            if near_post(m.start(), m.end()) and not (before and before[-1] in _SELF_BEFORE):
+            if (before and before[-1] in _SELF_BEFORE) or _reporter(plain, m.start(), m.end()):
+                reporters.add("~" + given)
+            elif near_post(m.start(), m.end()):
                 accused.add("~" + given)
     if not names and len(_CAP_WORD_RE.findall(text)) < 3:  # lower-case text: surname + middle
         for m in _LOWER_NAME_RE.finditer(plain):
@@ -368,9 +418,11 @@ def _people(text: str, plain: str, role_spans: list[tuple[int, int, str]], *,
                 continue  # "lại thì bị" is not "Lại Thị Bi": with marks, the middle must be one
             found = {" ".join(m.groups()), "~" + m.group(3)}
             names |= found
-            if near_post(m.start(), m.end()):
+            if _reporter(plain, m.start(), m.end()):
+                reporters |= found
+            elif near_post(m.start(), m.end()):
                 accused |= found
-    return names, accused
+    return names, accused, reporters
 
 
 # A list marker opens a line or follows the end of a sentence: "tháng 9) không" and
@@ -382,9 +434,9 @@ _SEGMENT_SPLIT_RE = re.compile(_MARK_AT + r"(?:\+|-|–|•|\*|\(\d+\)|\d+[.)]|[
 _LIST_HINT_RE = re.compile(_MARK_AT + r"(?:\+|-|–|•|\(\d+\)|\d+[.)])\s|(?i:cử tri|cu tri|ý kiến|y kien)")
 
 
-def _segments(text: str) -> tuple[frozenset[str], ...]:
-    """Bigram sets of the separate matters of a text that lists several (voter-meeting
-    notes, a hotline log); empty for a text about one matter."""
+def _segment_texts(text: str) -> tuple[tuple[frozenset[str], str], ...]:
+    """(bigram set, text) of each separate matter of a text that lists several
+    (voter-meeting notes, a hotline log); empty for a text about one matter."""
     if len(text) < 200 or not _LIST_HINT_RE.search(text):
         return ()
     parts = [p for p in _SEGMENT_SPLIT_RE.split(text) if p and len(p) > 40]
@@ -395,12 +447,26 @@ def _segments(text: str) -> tuple[frozenset[str], ...]:
         syl = _SYL_RE.findall(strip_diacritics(part.lower()))
         grams = frozenset(f"{a} {b}" for a, b in pairwise(syl))
         if len(grams) >= 8:
-            out.append(grams)
+            out.append((grams, part))
     return tuple(out) if len(out) >= 2 else ()
 
 
-_WRITER_RE = re.compile(r"(?:toi ten la|toi la|ten toi la|cu tri|nguoi goi|nguoi dan|chau|con toi|"
-                        r"vo toi|chong toi|ba con|nguoi lam chung)\s*:?\s*$")
+# Who reports, not who is reported on: the writer ("tôi tên là Trần Văn Út", "Người gọi:
+# chị Hoa"), a voter or a caller in minutes and logs ("Ông Lê Văn Tám (Thọ Xuân) hỏi ...",
+# "Bà Liễu (thôn Tân Phong): đề nghị ..."). Their names are not the case's: two citizens
+# reporting one case name themselves differently.
+_WRITER_RE = re.compile(r"(?:(?:toi|tui|em|chau|minh|to)\s+(?:ten la|ten|la)|ten toi la|ten toi|"
+                        r"cu tri|nguoi goi|nguoi dan|nguoi phan anh|nguoi lam chung|chau|con toi|"
+                        r"vo toi|chong toi|ba con)\s*:?\s*(?:(?:ong|ba|anh|chi|co|chu|bac|em)\s+)?$")
+_REPORTS_AFTER_RE = re.compile(r"[ \t]*(?:\([^()\n]{0,60}\)[ \t]*)?(?:,[^,.;:()\n]{1,30},)?"
+                               r"(?::|,?[ \t]*(?:phat bieu|phan anh|"
+                               r"de nghi|kien nghi|hoi|cho biet|to cao|gui don|trinh bay)(?!\w))")
+
+
+def _reporter(plain: str, start: int, end: int) -> bool:
+    """Is the name at ``plain[start:end]`` the writer's or a reporter's own?"""
+    return bool(_WRITER_RE.search(plain, max(0, start - 24), start)
+                or _REPORTS_AFTER_RE.match(plain, end))
 
 
 def _mostly_capitals(text: str) -> bool:
@@ -423,17 +489,9 @@ def _org_key(name: str) -> str:
     return " ".join(strip_diacritics(" ".join(words).lower()).split()[-2:])
 
 
-def case_signature(redacted_text: str, *, codes: Iterable[tuple[str, float]] = (),
-                   idf: Idf | None = None, plain: str | None = None,
-                   syllables: Sequence[str] | None = None,
-                   accented: bool | None = None) -> CaseSignature:
-    """Signature of one item from its redacted, normalized text. ``plain`` (the same text
-    lower-cased without diacritics), its ``syllables`` and ``accented`` may be passed when
-    the caller has them already."""
-    plain = plain if plain is not None else strip_diacritics(redacted_text.lower())
-    syl = syllables if syllables is not None else _SYL_RE.findall(plain)
-    grams = {f"{a} {b}" for a, b in pairwise(syl)}
-    idf = idf or Idf()
+def _specifics(redacted_text: str, plain: str, accented: bool) -> dict[str, frozenset]:
+    """The case specifics of a text (or of one matter of a list): people, the accused,
+    communes, hamlets, bodies, posts, amounts, dates and plates."""
     role_spans = [(m.start(), m.end(), m.group(1)) for m in _ROLE_RE.finditer(plain)]
     roles = {r for _, _, r in role_spans}
     communes, villages = set(), set()
@@ -462,28 +520,47 @@ def case_signature(redacted_text: str, *, codes: Iterable[tuple[str, float]] = (
     dates = {f"{int(d)}/{int(mo)}" for d, mo in [*_DATE_RE.findall(plain), *_DAY_MONTH_RE.findall(plain)]
              if 1 <= int(d) <= 31 and 1 <= int(mo) <= 12}
     plates = {"".join(m) for m in _PLATE_RE.findall(plain)}
-    if accented is None:
-        accented = diacritic_ratio(redacted_text) >= 0.03
     # In a text typed in capitals every word looks like a name ("CHỦ TỊCH XÃ DƯƠNG VĂN
     # QUYẾT Ở XÓM ..."): its people are read as in a lower-case text (surname, middle name)
     shouting = _mostly_capitals(redacted_text)
-    people, accused = _people(redacted_text.lower() if shouting else redacted_text, plain,
+    people, accused, reporters = _people(redacted_text.lower() if shouting else redacted_text, plain,
                               role_spans, accented=accented)
     for name in () if shouting else person_places:
         full = name.lower().split()
         found = {" ".join(full), "~" + full[-1]}
         people |= found
         accused |= found
-    segments = _segments(redacted_text)
     roles = {r for r in roles if r not in ("can bo", "cong chuc")}  # too general to tell apart
+    return {"names": frozenset(people), "names_plain": frozenset(strip_diacritics(n) for n in people),
+            "accused": frozenset(accused),
+            "accused_plain": frozenset(strip_diacritics(n) for n in accused),
+            "communes": frozenset(communes), "villages": frozenset(villages),
+            "orgs": frozenset(orgs), "roles": frozenset(roles), "amounts": frozenset(amounts),
+            "dates": frozenset(dates), "plates": frozenset(plates),
+            "reporters": frozenset(strip_diacritics(n) for n in reporters)}
+
+
+def case_signature(redacted_text: str, *, codes: Iterable[tuple[str, float]] = (),
+                   idf: Idf | None = None, plain: str | None = None,
+                   syllables: Sequence[str] | None = None,
+                   accented: bool | None = None) -> CaseSignature:
+    """Signature of one item from its redacted, normalized text. ``plain`` (the same text
+    lower-cased without diacritics), its ``syllables`` and ``accented`` may be passed when
+    the caller has them already."""
+    plain = plain if plain is not None else strip_diacritics(redacted_text.lower())
+    syl = syllables if syllables is not None else _SYL_RE.findall(plain)
+    grams = {f"{a} {b}" for a, b in pairwise(syl)}
+    idf = idf or Idf()
+    if accented is None:
+        accented = diacritic_ratio(redacted_text) >= 0.03
+    parts = _segment_texts(redacted_text)
     return CaseSignature(
-        weights=idf.weights(grams), segments=segments, accented=accented,
-        names=frozenset(people), names_plain=frozenset(strip_diacritics(n) for n in people),
-        accused=frozenset(accused), accused_plain=frozenset(strip_diacritics(n) for n in accused),
-        communes=frozenset(communes), villages=frozenset(villages), orgs=frozenset(orgs),
-        roles=frozenset(roles), amounts=frozenset(amounts), dates=frozenset(dates),
-        plates=frozenset(plates), codes=tuple((c, float(v)) for c, v in codes), minhash=_minhash(grams or set(syl)),
+        weights=idf.weights(grams), segments=tuple(g for g, _ in parts), accented=accented,
+        segment_specifics=tuple({k: v for k, v in _specifics(t, strip_diacritics(t.lower()), accented).items() if v}
+                                for _, t in parts),
+        codes=tuple((c, float(v)) for c, v in codes), minhash=_minhash(grams or set(syl)),
         terms=idf.terms([*syl, *concept_terms(redacted_text.lower(), plain, accented=accented)]),
+        **_specifics(redacted_text, plain, accented),
     )
 
 
@@ -552,17 +629,42 @@ def term_containment(x: dict[str, float], y: dict[str, float]) -> float:
     return sum(v * v for t, v in x.items() if t in y) / total if total else 0.0
 
 
+def _segment_containments(x: CaseSignature, y: CaseSignature) -> Iterator[tuple[int, float]]:
+    """(index, containment in ``y``'s content words) of each matter of ``x``'s list that
+    has :data:`MIN_SEGMENT_TERMS` content words."""
+    for i, seg in enumerate(x.segments):
+        syl = {w for g in seg for w in g.split()}
+        sub = {t: v for t, v in x.terms.items() if t in syl}
+        if len(sub) >= MIN_SEGMENT_TERMS:
+            yield i, term_containment(sub, y.terms)
+
+
 def segment_containment_terms(a: CaseSignature, b: CaseSignature) -> float:
     """The best containment of one matter of a list (voter-meeting notes, a hotline log)
     in the other text: a one-line mention is compared with its own line only."""
-    best = 0.0
-    for x, y in ((a, b), (b, a)):
-        for seg in x.segments:
-            syl = {w for g in seg for w in g.split()}
-            sub = {t: v for t, v in x.terms.items() if t in syl}
-            if len(sub) >= MIN_SEGMENT_TERMS:
-                best = max(best, term_containment(sub, y.terms))
-    return best
+    return max((c for x, y in ((a, b), (b, a)) for _, c in _segment_containments(x, y)),
+               default=0.0)
+
+
+def _matter_view(a: CaseSignature, b: CaseSignature) -> tuple[CaseSignature, CaseSignature]:
+    """The pair as its specifics are compared: when one of the two lists several matters
+    and the other does not, the list stands for its matter closest to the other text, with
+    that matter's people, hamlets, amounts and dates (the other callers' and the meeting's
+    own are not the case's), and the list's commune where the matter names none."""
+    if bool(a.segments) == bool(b.segments):
+        return a, b
+    x, y = (a, b) if a.segments else (b, a)
+    if len(x.segment_specifics) != len(x.segments):
+        return a, b  # stored by a version that kept no specifics per matter
+    best = max(_segment_containments(x, y), key=lambda ic: ic[1], default=None)
+    if best is None:
+        return a, b
+    spec = dict(x.segment_specifics[best[0]])
+    spec = {k: spec.get(k, frozenset()) for k in _SPECIFIC_KEYS}
+    if not spec["communes"]:
+        spec["communes"] = x.communes
+    view = replace(x, **spec)
+    return (view, y) if x is a else (y, view)
 
 
 def _above(x: float, base: float) -> float:
@@ -731,9 +833,10 @@ POSSIBLE = 0.5
 MAX_POSSIBLE = 3
 
 # What a signature's content terms are made of: 1, content syllables; 2, content syllables
-# and the concept terms of `triage.concepts`. A verifier fitted on one reads the other
+# and the concept terms of `triage.concepts`; 3, given names after "tên" and days written
+# out; 4, the specifics of each matter of a list. A verifier fitted on one reads the other
 # wrongly, so it is set aside (the model is served with the hand-weighted similarity).
-SIGNATURE_VERSION = 3
+SIGNATURE_VERSION = 4
 
 # The features a learned verifier reads of one candidate pair (see `pair_features`).
 PAIR_FEATURES = (
@@ -782,6 +885,13 @@ def _act_overlap(a: CaseSignature, b: CaseSignature, common: set[str]
     return dot / (za * zb), contained, sum(top[:10])
 
 
+def _not_reporting(names: frozenset[str], sig: CaseSignature) -> frozenset[str]:
+    """``names`` (as `_people_of` spells them) but those of who reports in ``sig``."""
+    if not sig.reporters:
+        return names
+    return frozenset(n for n in names if strip_diacritics(n) not in sig.reporters)
+
+
 def pair_features(a: CaseSignature, b: CaseSignature) -> list[float]:
     """What a learned verifier reads of a pair (:data:`PAIR_FEATURES`): the wording
     overlaps, the act scores, agreement and disagreement of each kind of specific, the
@@ -793,6 +903,10 @@ def pair_features(a: CaseSignature, b: CaseSignature) -> list[float]:
     act = act_similarity(a, b)
     listed = float(bool(a.segments) != bool(b.segments) and seg >= LISTED_MATTER)
     people = _people_of(a, b)
+    hand = _similarity(a, b, o, act, people)[0]
+    va, vb = _matter_view(a, b)
+    if va is not a or vb is not b:
+        people = _people_of(va, vb)
     acc_a, acc_b, na, nb = people
 
     def full(names):
@@ -808,14 +922,15 @@ def pair_features(a: CaseSignature, b: CaseSignature) -> list[float]:
     act_cos, act_in, act_shared = _act_overlap(a, b, common)
     la, lb = max(len(a.weights), 1), max(len(b.weights), 1)
     return [
-        _similarity(a, b, o, act, people)[0], o.cosine, o.containment, o.terms, o.terms_in,
+        hand, o.cosine, o.containment, o.terms, o.terms_in,
         seg, act, listed,
         float(acc_full), float(bool(acc_a & acc_b) and not acc_full), float(acc_other),
         float(name_full), float(bool(na & nb) and not name_full),
-        float(bool(full(na) and full(nb) and not (na & nb))),
-        *_both(a.orgs, b.orgs), *_both(a.communes, b.communes, _places_meet),
-        *_both(a.villages, b.villages, _places_meet), *_both(a.amounts, b.amounts, amounts_meet),
-        *_both(a.dates, b.dates), *_both(a.plates, b.plates), *_both(a.roles, b.roles),
+        float(bool(full(_not_reporting(na, va)) and full(_not_reporting(nb, vb)) and not (na & nb))),
+        *_both(va.orgs, vb.orgs), *_both(va.communes, vb.communes, _places_meet),
+        *_both(va.villages, vb.villages, _places_meet),
+        *_both(va.amounts, vb.amounts, amounts_meet), *_both(va.dates, vb.dates),
+        *_both(va.plates, vb.plates), *_both(va.roles, vb.roles),
         sum(shared[:10]), abs(math.log(la / lb)), float(a.accented != b.accented),
         math.log1p(min(len(a.terms), len(b.terms))),
         act_cos, act_in, act_shared,

@@ -7,9 +7,11 @@ import pytest
 
 from triage.dedup import (
     DEFAULT_THRESHOLD,
+    PAIR_FEATURES,
     CaseSignature,
     DuplicateIndex,
     case_signature,
+    pair_features,
     similarity,
 )
 from triage.normalize import normalize_text
@@ -273,14 +275,15 @@ def test_a_hamlets_number_tells_two_hamlets_apart():
     assert case_signature("Xã Tân Phú 3 ông cán bộ bị kỷ luật").communes == {"xa tan phu"}
 
 
-def test_a_given_name_after_ten_is_read_and_the_writers_own_is_not_accused():
+def test_a_given_name_after_ten_is_read_and_the_writers_own_is_not_the_cases():
     caller = case_signature("Em bán quần áo trong chợ Cái Răng. Cán bộ thuế phụ trách chợ tên "
                             "Trí, đầu năm ổng đi từng sạp thu tiền bồi dưỡng.")
     assert "~trí" in caller.names and "~trí" in caller.accused
     writer = case_signature("Tôi tên Dung, bán tạp hóa đầu hẻm. Ông cán bộ xây dựng phường "
                             "tên là Thịnh tới đòi 10 triệu.")
-    assert {"~dung", "~thịnh"} <= writer.names
-    assert "~thịnh" in writer.accused and "~dung" not in writer.accused
+    assert "~thịnh" in writer.names and "~thịnh" in writer.accused
+    assert "~dung" in writer.names and "~dung" not in writer.accused
+    assert writer.reporters == {"~dung"}  # the writer's own: another citizen has another
     # in a text typed without marks the name after "ten" still reads
     assert "~trí" in case_signature("can bo thue ten Trí thu tien cho Cai Rang").accused
 
@@ -292,3 +295,63 @@ def test_a_day_written_out_meets_the_same_day_in_figures():
     assert figures.dates == words.dates == plain.dates == {"29/10"}
     # a count of months is not a day
     assert case_signature("Nợ lương 3 tháng 2 năm nay rồi").dates == frozenset()
+
+
+def test_the_names_of_those_who_report_are_not_the_cases():
+    # two citizens report one case, each giving their own name: only the accused is the case's
+    first = case_signature("Tôi tên Trần Văn Út, ngụ xã Sông Đốc. Chủ tàu nói tháng nào cũng "
+                           "gửi tiền cho ông Quách Minh Đạt, thanh tra Chi cục Thủy sản.")
+    assert first.reporters == {"tran van ut", "~ut"}
+    assert first.names_plain - first.reporters == {"quach minh dat", "~dat"}
+    minutes = case_signature("Cử tri Lý Văn Hên (khóm 11, xã Sông Đốc) phát biểu: tàu cào vào sát "
+                             "bờ. Bà Phạm Thị Nguyệt (Ngọc Lặc), điều dưỡng, phản ánh giám đốc "
+                             "Hoàng Văn Sỹ mua vật tư giá cao. Ông Trần Văn Tài (thôn Đông Hà): "
+                             "kênh bị bồi lắng.")
+    assert minutes.reporters == {"ly van hen", "~hen", "pham thi nguyet", "~nguyet", "tran van tai", "~tai"}
+    assert minutes.names_plain - minutes.reporters == {"hoang van sy", "~sy"}
+    # "chị" and "đảng viên" are not "chi (cục)" and "viện": the name after them is read
+    assert {"nguyễn ngọc hân", "trần quốc bảo"} <= case_signature(
+        "Hôm qua chị Nguyễn Ngọc Hân gọi lên, nói đảng viên Trần Quốc Bảo dương tính ma túy.").names
+    # a name typed on its own, or after the post, is still the case's
+    assert "~lâm" in case_signature("Chủ tịch xã Nguyễn Văn Lâm nhận tiền của ông Hùng").accused
+
+
+def test_a_matter_of_a_list_is_compared_by_its_own_specifics():
+    log = case_signature(
+        "Sổ trực đường dây nóng ngày 14/11/2026, các cuộc gọi đã nhận:\n"
+        "- Ông Đỗ Văn Lợi (phường Hải Châu) phản ánh cống thoát nước đường Hùng Vương bị "
+        "nghẹt, mưa là nước tràn vào nhà, đã báo nhiều lần.\n"
+        "- Bà Lê Thị Mai (phường Thanh Khê) phản ánh ông Phan Văn Khải, cán bộ địa chính "
+        "phường Thanh Khê, đòi 20 triệu mới ký hồ sơ cấp sổ đỏ cho nhà bà.\n"
+        "- Ông Võ Minh Tâm (phường Sơn Trà) hỏi thủ tục xin trợ cấp cho người khuyết tật "
+        "và thời gian giải quyết hồ sơ.")
+    letter = case_signature(
+        "Kính gửi Ủy ban MTTQ phường Thanh Khê. Tôi xin phản ánh: từ ngày 3/10 cán bộ địa chính "
+        "phường Phan Văn Khải nhiều lần gợi ý gia đình tôi phải chi 20 triệu đồng thì hồ sơ cấp "
+        "giấy chứng nhận quyền sử dụng đất mới được ký. Mong Ủy ban làm rõ.")
+    assert len(log.segments) == len(log.segment_specifics) == 4  # the heading and three calls
+    f = dict(zip(PAIR_FEATURES, pair_features(letter, log)))
+    # the other callers, their wards and the log's own date are not this case's
+    assert f["name_other"] == f["commune_other"] == f["date_other"] == 0
+    assert f["name_full"] == 1 and f["amount_same"] == 1
+    # the matter's specifics survive a round trip through the store
+    assert CaseSignature.from_dict(log.to_dict()).segment_specifics == log.segment_specifics
+
+
+def test_the_citys_name_is_not_a_person():
+    sig = case_signature("Phản ánh qua ứng dụng Công dân số TP Hồ Chí Minh: Chủ tịch phường "
+                         "Trần Văn Nam chưa trả lời đơn.")
+    assert sig.names_plain == {"tran van nam", "~nam"}
+
+
+def test_a_post_after_a_title_is_not_a_given_name():
+    sig = case_signature("Chị Nguyễn Thị Hoa nói ông Chủ tịch Lê Văn Tám nhận tiền, bà Bí thư "
+                         "cũng biết mà làm ngơ.")
+    assert sig.names == {"nguyễn thị hoa", "~hoa", "lê văn tám", "~tám"}
+
+
+def test_a_name_that_opens_a_sentence_is_read_whole():
+    sig = case_signature("Lê Văn Bảy phản ánh. Ông Nguyễn Văn Tư, ấp Bình Thành: thửa đất bị đo "
+                         "thiếu. Ông Hùng thì không biết. Chu Văn An là tên trường.")
+    assert {"lê văn bảy", "nguyễn văn tư", "chu văn an", "~hùng"} <= sig.names
+    assert not {"văn bảy", "văn tư", "ông nguyễn văn tư", "ông hùng", "văn an"} & sig.names
