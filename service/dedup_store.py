@@ -230,8 +230,9 @@ class SqlKeyStore:
     def cluster_size(self, cluster: str) -> int:
         if cluster in self._new:
             return 1
-        return self.session.scalar(
-            select(func.count()).select_from(DedupItem).where(DedupItem.cluster == cluster)) or 0
+        sql = ("SELECT count(*) FROM dedup_item WHERE cluster = %(c)s" if self._pg
+               else "SELECT count(*) FROM dedup_item WHERE cluster = ?")
+        return self._sql(sql, {"c": cluster} if self._pg else (cluster,)).fetchone()[0]
 
     def __len__(self) -> int:
         return self.session.scalar(select(func.count()).select_from(DedupItem)) or 0

@@ -47,6 +47,12 @@ _STATUS = select(_FEEDBACK.c.status).where(_FEEDBACK.c.id == bindparam("i"))
 _STATUS_FOR_UPDATE = _STATUS.with_for_update()
 _UPDATE_TRIAGED = (_FEEDBACK.update().where(_FEEDBACK.c.id == bindparam("b_id"))
                    .values(version=_FEEDBACK.c.version + 1))
+# the reporter key (or NULL) of every item of a cluster: Core on the session's connection,
+# as above (through the ORM session this one statement cost ~0.9 ms per linked intake)
+_CLUSTER_REPORTERS = (select(SubmitterIdentity.__table__.c.reporter_key).select_from(
+    _FEEDBACK.outerjoin(SubmitterIdentity.__table__,
+                        SubmitterIdentity.__table__.c.feedback_id == _FEEDBACK.c.id))
+    .where(_FEEDBACK.c.cluster == bindparam("c")))
 TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 # PostgreSQL: each statement is a round trip to another process on the same cores, so the
@@ -302,9 +308,7 @@ def _write_triage(s: Session, triager: Triager, item: dict, result, *,
 def distinct_reporters(s: Session, cluster: str, *, own: str | None) -> int:
     """People who sent this case: items with the same reporter key count once, each
     anonymous (or unidentifiable) item counts as one; ``own`` is the new item's key."""
-    keys = s.scalars(select(SubmitterIdentity.reporter_key).select_from(Feedback)
-                     .outerjoin(SubmitterIdentity, SubmitterIdentity.feedback_id == Feedback.id)
-                     .where(Feedback.cluster == cluster)).all()
+    keys = s.connection().execute(_CLUSTER_REPORTERS, {"c": cluster}).scalars().all()
     keys.append(own)
     return len({k for k in keys if k is not None}) + sum(k is None for k in keys)
 

@@ -202,3 +202,17 @@ def test_key_hashes_at_the_ends_of_64_bits_round_trip_through_the_statements(db)
         counts = store._read_counts(ends + [12345])
         assert {h: counts[h] for h in ends} == {h: i + 1 for i, h in enumerate(ends)}
         assert counts[12345] == 0
+
+
+def test_a_clusters_size_counts_its_items_in_every_transaction(db):
+    with db.transaction() as s:
+        store = SqlKeyStore(s)
+        store.add("a1", ["k:a"], _sig(CASES[0]), "c-a1")
+        assert store.cluster_size("c-a1") == 1  # started here: known without a query
+        store.add("a2", ["k:a"], _sig(CASES[0] + " Gửi lại."), "c-a1")
+        store.add("b1", ["k:b"], _sig(CASES[1]), "c-b1")
+    with db.transaction() as s:  # another transaction (another process) reads the table
+        store = SqlKeyStore(s)
+        assert store.cluster_size("c-a1") == 2
+        assert store.cluster_size("c-b1") == 1
+        assert store.cluster_size("c-none") == 0
