@@ -45,7 +45,20 @@ TEENCODE: dict[str, str] = {
     "rùi": "rồi", "ròi": "rồi", "mún": "muốn", "thỳ": "thì", "đj": "đi", "dzậy": "vậy",
     "zậy": "vậy", "bâyh": "bây giờ", "bh": "bao giờ", "e": "em", "ng ta": "người ta",
     "lun lun": "luôn luôn", "hok bít": "không biết", "kbt": "không biết",
+    "trg": "trường", "đg": "đường", "ktra": "kiểm tra", "ktr": "kiểm tra", "gv": "giáo viên",
+    "cty": "công ty", "bv": "bệnh viện", "cq": "cơ quan", "ql": "quản lý", "tg": "thời gian",
+    "qđ": "quyết định", "nđ": "nghị định", "csvc": "cơ sở vật chất", "ngta": "người ta",
+    "mng": "mọi người", "ae": "anh em", "kiu": "kêu", "pải": "phải", "xog": "xong",
+    # office acronyms typed in lower case in chat ("gửi lên mttq", "ubnd xã")
+    "ubnd": "Ủy ban nhân dân", "hđnd": "Hội đồng nhân dân", "hdnd": "Hội đồng nhân dân",
+    "mttq": "Mặt trận Tổ quốc", "ubmttq": "Ủy ban Mặt trận Tổ quốc", "csgt": "cảnh sát giao thông",
+    "bhxh": "bảo hiểm xã hội", "bhyt": "bảo hiểm y tế", "qsdđ": "quyền sử dụng đất",
+    "qsdd": "quyền sử dụng đất", "htx": "hợp tác xã", "bql": "Ban quản lý",
+    "ccb": "cựu chiến binh", "tdp": "tổ dân phố", "kdc": "khu dân cư",
 }
+# Left alone on purpose, for meaning two things: "hs" (học sinh, hồ sơ), "lđ" (lãnh đạo, lao
+# động), "gđ" (giám đốc, gia đình), "ck" (chồng, chuyển khoản), "đv" (đảng viên, đơn vị),
+# "hổng" (không, lỗ hổng), "nc" (nước, nói chuyện), "h" (giờ, a letter).
 # "kg" is kilogram after a number; "k" after a number is a thousand: both handled below.
 
 # Upper-case acronyms of offices and documents, matched case-sensitively.
@@ -65,7 +78,7 @@ ACRONYMS: dict[str, str] = {
 # Title abbreviations that only mean a post before the name of an office.
 _TITLE_PREFIX = {"CT": "Chủ tịch", "PCT": "Phó chủ tịch", "BT": "Bí thư", "PBT": "Phó Bí thư"}
 _OFFICE_WORDS = (
-    "xã|phường|huyện|tỉnh|thị trấn|thành phố|quận|UBND|Ủy ban|HĐND|MTTQ|Hội|chi bộ|đảng ủy|"
+    "xã|phường|huyện|tỉnh|thị trấn|thành phố|quận|UBND|Ủy ban|HĐND|MTTQ|Hội|hội|chi bộ|đảng ủy|"
     "Đảng ủy|xa|phuong|huyen|tinh|thi tran|quan|chi bo|dang uy|hoi|thôn|ấp|thon|ap|"
     "HTX|hợp tác xã|công đoàn|cong doan"
 )
@@ -147,9 +160,21 @@ def expand_abbreviations(text: str) -> str:
     text = _AMOUNT_TR_RE.sub(lambda m: m.group(1) + " triệu", text)
     text = _AMOUNT_K_RE.sub(lambda m: m.group(1) + " nghìn", text)
     text = _MONTH_RE.sub(lambda m: "tháng " + m.group(1), text)
+    if "mn" in words or "MN" in words:  # "trg mn Hoa Sen": a kindergarten, not "mọi người"
+        text = _KINDERGARTEN_RE.sub(lambda m: m.group(1) + "mầm non", text)
     if {w.lower() for w in words} & _TEEN_KEYS:
         text = _TEEN_RE.sub(_teen, text)
+    if "ô" in words or "Ô" in words or "ht" in words or "HT" in words:
+        text = _OLD_MAN_RE.sub(lambda m: ("Ông" if m.group(1) == "Ô" else "ông") + m.group(2), text)
+        text = _PRINCIPAL_RE.sub(lambda m: m.group(1) + "hiệu trưởng", text)
     return text
+
+
+# "ô Quyết": "ông" before a name (a capital), never the umbrella ("cái ô", "ô dù"); "thầy HT
+# Sang", "cô ht Ngọc": the principal.
+_OLD_MAN_RE = re.compile(r"(?<![^\W_])([ôÔ])\.?(\s+)(?=[A-ZĐÀ-Ỹ])")
+_KINDERGARTEN_RE = re.compile(r"(?<![^\W_])((?i:trg|trường|truong)\s+)(?i:mn)(?![^\W_])")
+_PRINCIPAL_RE = re.compile(r"(?<![^\W_])((?i:thầy|thay|cô|co)\s+)(?i:ht)(?![^\W_])")
 
 
 _LINE_EDGE_RE = re.compile(r" ?\n ?")

@@ -67,3 +67,25 @@ def test_fifty_thousand_characters():
     text = ("Ông trưởng thôn thu tiền làm đường của các hộ mà ko công khai. " * 800)[:50_000]
     out = normalize_text(text)
     assert "không công khai" in out and len(out) > 45_000
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("trg mn Hoa Sen thu 1tr650", "trường mầm non Hoa Sen thu 1tr650"),
+    ("mn ơi, gửi lên mttq chưa", "mọi người ơi, gửi lên Mặt trận Tổ quốc chưa"),
+    ("nhà ô Quyết ct hội nông dân xã", "nhà ông Quyết Chủ tịch hội nông dân xã"),
+    ("thầy HT Sang giao cho ng quen", "thầy hiệu trưởng Sang giao cho người quen"),
+    ("đg Lê Thanh Nghị đào 4 lần r, ktra ban ngày sao thấy", "đường Lê Thanh Nghị đào 4 lần rồi, kiểm tra ban ngày sao thấy"),
+])
+def test_chat_abbreviations_of_offices_people_and_places(raw, expected):
+    assert normalize_text(raw) == expected
+    assert normalize_text(expected) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "cái ô này che mưa",          # the umbrella, not "ông"
+    "nộp hs cho cán bộ một cửa",  # hồ sơ or học sinh: left alone
+    "lỗ hổng trong quản lý",      # "hổng" is not "không" here
+    "HT Sang ký",                 # without thầy/cô, HT may be anything
+])
+def test_ambiguous_short_forms_are_left_alone(text):
+    assert normalize_text(text) == text
