@@ -139,8 +139,11 @@ PROVINCE_NAMES = frozenset({
     "ho chi minh", "thanh pho ho chi minh"})
 _MIDDLE_PLAIN = {"van", "thi", "duc", "huu", "minh", "quang", "ngoc", "dinh"}
 _CAP_RUN_RE = re.compile(rf"(?<![\w])(\w+[ \t]+)?({_CAP}(?:[ \t]+{_CAP}){{1,3}})(?!\w)")
-_TITLE_WORDS = ["ông", "bà", "anh", "chị", "cô", "chú", "bác", "thầy", "em", "cậu", "dì", "đồng chí",
-                "đ/c", "ong", "ba", "chi", "co", "chu", "bac", "a", "thay", "dong chi"]
+# titles before a name, as typed with marks and without ("anh", "em" are both)
+_TITLES_MARKED = ["ông", "bà", "anh", "chị", "cô", "chú", "bác", "thầy", "em", "cậu", "dì",
+                  "đồng chí", "đ/c"]
+_TITLES_PLAIN = ["ong", "ba", "chi", "co", "chu", "bac", "a", "thay", "dong chi"]
+_TITLE_WORDS = _TITLES_MARKED + _TITLES_PLAIN
 _POST_TITLES = ["phó chủ tịch", "chủ tịch", "bí thư", "phó bí thư", "trưởng thôn", "trưởng ấp",
                 "trưởng khu", "kế toán", "địa chính", "hiệu trưởng", "giám đốc", "trưởng công an",
                 "trưởng phòng", "cán bộ", "bác sĩ", "bs", "y tá", "điều dưỡng", "giáo viên",
@@ -153,8 +156,10 @@ _TITLE_NAME_RE = re.compile(
     rf"[ \t]+({_CAP})(?![ \t]*{_CAP})(?!\w)")
 # "cán bộ thuế phụ trách chợ tên Trí", "một anh tên là Hùng": a given name after "tên"
 _NAMED_RE = re.compile(rf"(?<!\w)(?i:tên|ten)(?:[ \t]+(?i:là|la))?[ \t]+({_CAP})(?![ \t]*{_CAP})(?!\w)")
-_MARKED_TITLES = {"ông", "bà", "anh", "chị", "cô", "chú", "bác", "thầy", "em", "cậu", "dì"}
-_PLAIN_TITLES = {"ong", "ba", "anh", "chi", "co", "bac", "thay"}  # not "chu": Chu Văn An
+# the one-word titles that stand before a surname ("Ông Nguyễn ..."); without marks not
+# "chu" (Chu Văn An is a name) or "a", and "anh" has no marks to lose
+_MARKED_TITLES = {w for w in _TITLES_MARKED if " " not in w and "/" not in w}
+_PLAIN_TITLES = {w for w in _TITLES_PLAIN if " " not in w} - {"chu", "a"} | {"anh"}
 
 
 def _title_before_name(word: str, following: str) -> bool:
@@ -1156,7 +1161,8 @@ class DuplicateIndex:
         match, possible = self.find_all(sig, keys)
         cluster = match.cluster if match else f"c-{item_id}"
         self.store.add(item_id, keys, sig, cluster)
-        return Link(match, cluster, self.store.cluster_size(cluster), possible)
+        # a new cluster holds this item only: no need to ask the store
+        return Link(match, cluster, self.store.cluster_size(cluster) if match else 1, possible)
 
 
 @dataclass(frozen=True)
