@@ -62,7 +62,9 @@ def _train(args: argparse.Namespace) -> int:
         from training.dedup_fit import fit_verifier
         from triage.pipeline import Triager
 
-        model.dedup_verifier = fit_verifier(Triager(tax, model), args.dedup_data)
+        # its wording space is learnt from the texts the classifier is trained on
+        model.dedup_verifier = fit_verifier(Triager(tax, model), args.dedup_data,
+                                            corpus=[ex.text for ex in examples])
         if model.dedup_verifier is not None:
             metrics["dedup_verifier"] = model.dedup_verifier.info
     counts: dict[str, int] = {}

@@ -33,12 +33,21 @@ probabilities (folds by writer): the lowest one whose precision reaches
 from __future__ import annotations
 
 import zlib
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
 
 from training.dedup_eval import case_key, read_dedup_set, split_items
-from triage.dedup import PAIR_FEATURES, MemoryKeyStore, Verifier, pair_features
+from triage.dedup import (
+    _SYL_RE,
+    PAIR_FEATURES,
+    MemoryKeyStore,
+    Verifier,
+    WordingSpace,
+    pair_features,
+    verifier_features,
+)
 from triage.pipeline import Triager, dedup_index_for
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -53,20 +62,45 @@ TARGET_PRECISION = 0.97
 _LOWER = {"accused_other", "name_other", "org_other", "commune_other", "village_other",
           "amount_other", "plate_other", "role_other"}
 CONSTRAINTS = [-1 if f in _LOWER else 0 for f in PAIR_FEATURES]
+SEED_CORPUS = DATA / "seed"
 
 
-def _estimator():
+def _estimator(features: tuple[str, ...] = PAIR_FEATURES):
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     return HistGradientBoostingClassifier(
         max_depth=3, max_iter=500, learning_rate=0.05, l2_regularization=1.0,
-        min_samples_leaf=10, monotonic_cst=CONSTRAINTS, random_state=20261201)
+        min_samples_leaf=10, monotonic_cst=[-1 if f in _LOWER else 0 for f in features],
+        random_state=20261201)
 
 
-def training_pairs(triager: Triager, items: list[dict]
+def text_bigrams(text: str) -> set[str]:
+    """The syllable bigrams a signature of ``text`` weighs (normalized, redacted, without
+    diacritics), without the rest of the pipeline."""
+    from triage.normalize import normalize_text
+    from triage.redact import redact
+    from triage.textutil import strip_diacritics
+
+    syl = _SYL_RE.findall(strip_diacritics(redact(normalize_text(text)).text.lower()))
+    return {f"{a} {b}" for a, b in pairwise(syl)}
+
+
+def fit_space(texts=None) -> WordingSpace:
+    """The wording space of ``texts`` (default: the seed corpus, which no labelled
+    duplicate set was written from)."""
+    if texts is None:
+        from triage.data import _iter_json_lines, expand_paths
+
+        texts = [obj["text"] for path in expand_paths([SEED_CORPUS])
+                 for _, obj in _iter_json_lines(path)]
+    return WordingSpace.fit(text_bigrams(t) for t in texts)
+
+
+def training_pairs(triager: Triager, items: list[dict], space: WordingSpace | None = None
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(features, same case?, case id for the folds, hard negative?) of every candidate
-    pair; a hard negative is a pair of a look-alike and the item it imitates.
+    pair; a hard negative is a pair of a look-alike and the item it imitates. With a
+    ``space``, its cosine is the last column (`verifier_features`).
 
     Pairs are not weighted: weighting hard negatives up (x3) and retellings up (x2) moved
     the dev and held-out halves of data/dedup in opposite directions (noise, not signal)."""
@@ -87,8 +121,10 @@ def training_pairs(triager: Triager, items: list[dict]
             cands |= {e for e in earlier if group[e] == g}
         if it.get("near") in store.signatures:
             cands.add(it["near"])
-        for c in sorted(cands):
-            X.append(pair_features(sig, sigs[c]))
+        cands = sorted(cands)
+        cos = space.cosines(sig, [sigs[c] for c in cands]) if space and cands else ()
+        for n, c in enumerate(cands):
+            X.append([*pair_features(sig, sigs[c]), *([float(cos[n])] if space else [])])
             same = bool(g) and group[c] == g
             y.append(int(same))
             cases.append(case[it["id"]])
@@ -144,7 +180,7 @@ def _pick_threshold(y: np.ndarray, p: np.ndarray, target: float,
 
 
 def _fit_with_threshold(X: np.ndarray, y: np.ndarray, hard: np.ndarray, fold: np.ndarray,
-                        target_precision: float):
+                        target_precision: float, features: tuple[str, ...] = PAIR_FEATURES):
     """(trees fitted on every pair, threshold, its out-of-fold precision and recall): the
     threshold is read off out-of-fold probabilities, each fold scored by trees fitted on
     the others."""
@@ -152,9 +188,9 @@ def _fit_with_threshold(X: np.ndarray, y: np.ndarray, hard: np.ndarray, fold: np
     for k in sorted(set(fold.tolist())):
         train, test = fold != k, fold == k
         if test.any() and len(set(y[train].tolist())) == 2:
-            oof[test] = _estimator().fit(X[train], y[train]).predict_proba(X[test])[:, 1]
+            oof[test] = _estimator(features).fit(X[train], y[train]).predict_proba(X[test])[:, 1]
     threshold, prec, rec = _pick_threshold(y, oof, target_precision, hard=hard)
-    return _estimator().fit(X, y), threshold, prec, rec
+    return _estimator(features).fit(X, y), threshold, prec, rec
 
 
 def default_training_items() -> list[dict]:
@@ -166,24 +202,28 @@ def default_training_items() -> list[dict]:
 
 
 def fit_verifier(triager: Triager, paths=None, *, target_precision: float = TARGET_PRECISION,
-                 folds: int = FOLDS) -> Verifier | None:
+                 folds: int = FOLDS, corpus=None) -> Verifier | None:
     """The verifier fitted on the labelled pairs under ``paths`` (default:
-    :func:`default_training_items`); None when there are none."""
+    :func:`default_training_items`), with a wording space of ``corpus`` (texts; default
+    the seed corpus); None when there are no pairs."""
     items = read_dedup_set(paths) if paths else default_training_items()
     if not items:
         return None
-    X, y, cases, hard = training_pairs(triager, items)
+    space = fit_space(corpus)
+    features = verifier_features(space)
+    X, y, cases, hard = training_pairs(triager, items, space)
     if len(set(y.tolist())) < 2:
         return None
     fold = _folds(items, cases, folds)
-    est, threshold, prec, rec = _fit_with_threshold(X, y, hard, fold, target_precision)
-    info = {"items": len(items), "pairs": int(len(y)), "positive_pairs": int(y.sum()),
+    est, threshold, prec, rec = _fit_with_threshold(X, y, hard, fold, target_precision, features)
+    info = {
+            "space": {"bigrams": len(space.vocab), "dimensions": space.vectors.shape[1]},"items": len(items), "pairs": int(len(y)), "positive_pairs": int(y.sum()),
             "cases": len(set(cases.tolist())), "threshold": threshold,
             "cv_pair_precision": round(prec, 4), "cv_pair_recall": round(rec, 4),
             "target_precision": target_precision,
             "threshold_folds": len(set(fold.tolist())),
             "sources": sorted({it.get("source", "") for it in items})}
-    return Verifier(est, threshold, info=info)
+    return Verifier(est, threshold, info=info, space=space)
 
 
 def leave_one_writer_out(triager: Triager) -> dict:
@@ -198,7 +238,9 @@ def leave_one_writer_out(triager: Triager) -> dict:
     writers = {p.stem: read_dedup_set(p) for p in sorted(DEFAULT_DIR.glob("*.jsonl"))}
     if EVALUATION_SET.exists():
         writers["dedup"] = read_dedup_set(EVALUATION_SET)
-    pairs = {w: training_pairs(triager, items) for w, items in writers.items()}
+    space = fit_space()
+    features = verifier_features(space)
+    pairs = {w: training_pairs(triager, items, space) for w, items in writers.items()}
     saved = getattr(triager.model, "dedup_verifier", None)
     reports: dict[str, dict] = {}
     try:
@@ -208,8 +250,9 @@ def leave_one_writer_out(triager: Triager) -> dict:
             y = np.concatenate([pairs[o][1] for o in others])
             hard = np.concatenate([pairs[o][3] for o in others])
             fold = np.concatenate([np.full(len(pairs[o][1]), i) for i, o in enumerate(others)])
-            est, threshold, _, _ = _fit_with_threshold(X, y, hard, fold, TARGET_PRECISION)
-            triager.model.dedup_verifier = Verifier(est, threshold)
+            est, threshold, _, _ = _fit_with_threshold(X, y, hard, fold, TARGET_PRECISION,
+                                                       features)
+            triager.model.dedup_verifier = Verifier(est, threshold, space=space)
             reports[w] = {**evaluate_dedup(triager, None, items=writers[w]), "threshold": threshold}
     finally:
         triager.model.dedup_verifier = saved

@@ -852,6 +852,9 @@ PAIR_FEATURES = (
     "date_same", "date_other", "plate_same", "plate_other", "role_same", "role_other",
     "shared_terms", "length_ratio", "accents_differ", "content_terms", "act_term_cosine",
     "act_term_containment", "act_shared_terms")
+# ... and of the wording space (`WordingSpace`), when the verifier has one
+SPACE_FEATURES = ("space_cosine",)
+SPACE_DIMS = 100
 
 
 def _unit(d: dict[str, float]) -> dict[str, float]:
@@ -983,6 +986,76 @@ class TreeEnsemble:
         return np.column_stack([1.0 - p, p])
 
 
+class WordingSpace:
+    """A latent semantic space of syllable bigrams: a truncated SVD of the bigram TF-IDF
+    matrix of the classifier's training texts (latent semantic analysis). Another citizen
+    telling the same act in their own words ("thu tiền làm sổ đỏ", "đòi bồi dưỡng mới
+    cấp bìa") uses bigrams the corpus shows together, so the two vectors meet where the
+    bigrams themselves do not. Bigrams are read off a signature's ``weights`` (without
+    diacritics), so stored signatures need nothing new."""
+
+    def __init__(self, vocab: dict[str, int], vectors: np.ndarray):
+        self.vocab = vocab
+        # a bigram's row: its direction in the space times its IDF, so that a text's vector
+        # is the sum of its bigrams' rows
+        self.vectors = np.asarray(vectors, dtype=np.float32)
+
+    @classmethod
+    def fit(cls, documents: Iterable[Iterable[str]], *, dims: int = SPACE_DIMS,
+            min_df: int = 2, random_state: int = 0) -> WordingSpace:
+        """From each document's bigrams; a bigram in fewer than ``min_df`` documents has
+        no co-occurrence to learn from and is left out."""
+        import scipy.sparse as sp
+        from sklearn.decomposition import TruncatedSVD
+        from sklearn.preprocessing import normalize
+
+        docs = [set(d) for d in documents]
+        df = Counter(g for d in docs for g in d)
+        vocab = {g: i for i, g in enumerate(sorted(g for g, n in df.items() if n >= min_df))}
+        rows, cols = [], []
+        for i, d in enumerate(docs):
+            for g in d:
+                j = vocab.get(g)
+                if j is not None:
+                    rows.append(i)
+                    cols.append(j)
+        idf = np.log(len(docs) / np.array([df[g] for g in vocab], dtype=np.float64))
+        M = sp.csr_matrix((idf[cols], (rows, cols)), shape=(len(docs), len(vocab)))
+        dims = max(1, min(dims, len(vocab) - 1, len(docs) - 1))
+        svd = TruncatedSVD(dims, random_state=random_state).fit(normalize(M))
+        return cls(vocab, idf[:, None] * svd.components_.T)
+
+    def _unit_vectors(self, sigs: Sequence[CaseSignature]) -> np.ndarray:
+        """A unit vector per signature (a row of zeros for one with no bigram the space
+        knows), all gathered in one pass over the rows."""
+        get = self.vocab.get
+        rows = [[j for j in map(get, s.weights) if j is not None] for s in sigs]
+        lengths = np.array([len(r) for r in rows])
+        V = np.zeros((len(sigs), self.vectors.shape[1]), dtype=np.float32)
+        filled = np.flatnonzero(lengths)
+        if filled.size:
+            flat = np.fromiter((j for r in rows for j in r), dtype=np.intp, count=int(lengths.sum()))
+            starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])[filled]
+            V[filled] = np.add.reduceat(self.vectors[flat], starts, axis=0)
+            norms = np.linalg.norm(V[filled], axis=1, keepdims=True)
+            V[filled] /= np.where(norms > 0, norms, 1.0)
+        return V
+
+    def vector(self, sig: CaseSignature) -> np.ndarray:
+        """The unit vector of a signature's bigrams (zero when it has none the space knows)."""
+        return self._unit_vectors([sig])[0]
+
+    def cosines(self, sig: CaseSignature, others: Sequence[CaseSignature]) -> np.ndarray:
+        V = self._unit_vectors([sig, *others])
+        return V[1:] @ V[0]
+
+
+def verifier_features(space: WordingSpace | None) -> tuple[str, ...]:
+    """The features a verifier reads: :data:`PAIR_FEATURES`, and :data:`SPACE_FEATURES`
+    when it has a wording space."""
+    return PAIR_FEATURES + (SPACE_FEATURES if space is not None else ())
+
+
 COPY_WORDING = 0.95  # bigram and term cosine from which two texts are one text
 _COL = {f: i for i, f in enumerate(PAIR_FEATURES)}
 _DISAGREE = [_COL[f] for f in ("accused_other", "name_other", "org_other", "commune_other",
@@ -995,11 +1068,12 @@ class Verifier:
     (`training/dedup_fit.py`, on ``data/dedup_train``, never on the evaluation set). It
     travels inside the model artifact, so its checksum covers it."""
 
-    def __init__(self, estimator, threshold: float, *, features: tuple[str, ...] = PAIR_FEATURES,
-                 info: dict | None = None):
+    def __init__(self, estimator, threshold: float, *, features: tuple[str, ...] | None = None,
+                 info: dict | None = None, space: WordingSpace | None = None):
         self.estimator = TreeEnsemble(estimator) if hasattr(estimator, "_predictors") else estimator
         self.threshold = float(threshold)
-        self.features = tuple(features)
+        self.space = space
+        self.features = tuple(features) if features is not None else verifier_features(space)
         self.signature_version = SIGNATURE_VERSION
         self.info = dict(info or {})
 
@@ -1007,15 +1081,22 @@ class Verifier:
     def current(self) -> bool:
         """Fitted on the pair features and signatures this version computes? (One pickled
         by a version before signature versions has none: version 1.)"""
-        return (self.features == PAIR_FEATURES
+        return (self.features == verifier_features(getattr(self, "space", None))
                 and getattr(self, "signature_version", 1) == SIGNATURE_VERSION)
+
+    def pair_matrix(self, sig: CaseSignature, others: Sequence[CaseSignature]) -> np.ndarray:
+        """The features (:attr:`features`) of ``sig`` against each of ``others``, a row each."""
+        X = np.array([pair_features(sig, o) for o in others], dtype=np.float64)
+        if getattr(self, "space", None) is not None:
+            X = np.column_stack([X, self.space.cosines(sig, others)])
+        return X
 
     def probabilities(self, sig: CaseSignature, others: Sequence[CaseSignature]) -> np.ndarray:
         if not self.current:
             raise ValueError("verifier was fitted on other pair features; retrain the model")
         if not others:
             return np.zeros(0)
-        X = np.array([pair_features(sig, o) for o in others], dtype=np.float64)
+        X = self.pair_matrix(sig, others)
         p = self.estimator.predict_proba(X)[:, 1]
         # A copy of the same text (sent again, reformatted, typed without accents) is the
         # same case whatever the trees make of it: they were fitted on retellings and
@@ -1090,7 +1171,7 @@ class DuplicateIndex:
         # the verifier's probability threshold, or the hand-weighted similarity's
         self.threshold = threshold if threshold is not None else (
             verifier.threshold if verifier is not None else DEFAULT_THRESHOLD)
-        # the verifier reads 35 features of each pair: 8 candidates (on data/dedup the
+        # the verifier reads 36 features of each pair: 8 candidates (on data/dedup the
         # links are the same with 6, 8 or 12); the hand-weighted similarity checks 12
         self.max_candidates = max_candidates or (8 if verifier is not None else 12)
         # ... and only those sharing two keys or more: a single shared word or commune is

@@ -78,9 +78,10 @@ def test_verifier_travels_in_the_artifact(tmp_path, triager, verifier, taxonomy)
     loaded = load_model(tmp_path, taxonomy)
     assert isinstance(loaded.dedup_verifier, Verifier)
     assert loaded.dedup_verifier.threshold == verifier.threshold
-    X = np.random.RandomState(1).rand(5, len(PAIR_FEATURES))
+    X = np.random.RandomState(1).rand(5, len(verifier.features))
     assert np.array_equal(loaded.dedup_verifier.estimator.predict_proba(X),
                           verifier.estimator.predict_proba(X))
+    assert np.array_equal(loaded.dedup_verifier.space.vectors, verifier.space.vectors)
 
 
 def test_evaluate_dedup_counts_links_listings_and_hard_negatives(tmp_path, triager):
@@ -176,3 +177,60 @@ def test_leave_one_writer_out_clusters_each_writer_with_a_verifier_fitted_on_the
     assert 0.0 <= r["pairwise_precision"] <= 1.0 and 0.0 < r["pairwise_recall"] <= 1.0
     assert r["recall_by_kind"]["exact_resubmission"] == 1.0
     assert "all writers" in dedup_fit.format_writer_report(r)
+
+
+@pytest.fixture(scope="module")
+def space():
+    from training.dedup_fit import fit_space
+
+    return fit_space()
+
+
+def _sig(text):
+    from triage.dedup import case_signature
+
+    return case_signature(text)
+
+
+def test_the_wording_space_brings_one_act_told_in_other_words_together(space):
+    """Written for this test: a bribe for a land-use certificate told twice with hardly a
+    bigram in common, against a pothole complaint in the same commune."""
+    told = _sig("Cán bộ địa chính xã Tân Lập đòi tiền bồi dưỡng mới chịu làm sổ đỏ cho dân.")
+    retold = _sig("muon duoc cap giay chung nhan quyen su dung dat o xa tan lap thi phai dua "
+                  "phong bi cho can bo dia chinh, khong dua la ho ngam ho so hoai")
+    other = _sig("Đường liên thôn ở xã Tân Lập xuống cấp, ổ gà nhiều, trời mưa là ngập nước.")
+    # in common: the commune and "cán bộ địa chính", which the pothole shares in part
+    assert len(told.weights.keys() & retold.weights.keys()) <= 5
+    same, apart = space.cosines(told, [retold, other])
+    assert same > apart + 0.3
+
+
+def test_the_wording_space_reads_a_text_without_bigrams_it_knows_as_zero(space):
+    sig = _sig("xyzq wvut")
+    assert not np.any(space.vector(sig))
+    assert space.cosines(sig, [_sig("Cán bộ địa chính xã đòi tiền")])[0] == 0.0
+
+
+def test_a_verifier_with_a_space_reads_its_cosine_as_the_last_feature(verifier):
+    from triage.dedup import SPACE_FEATURES
+
+    assert verifier.space is not None and verifier.current
+    assert verifier.features == PAIR_FEATURES + SPACE_FEATURES
+    a, b = _sig(PETITION), _sig(HOTLINE_RETELLING)
+    X = verifier.pair_matrix(a, [b])
+    assert X.shape == (1, len(PAIR_FEATURES) + 1)
+    assert X[0, -1] == pytest.approx(float(verifier.space.cosines(a, [b])[0]), abs=1e-6)
+
+
+def test_a_verifier_pickled_before_wording_spaces_still_scores():
+    """One fitted on the pair features alone, without the attribute at all."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    rng = np.random.RandomState(3)
+    X = rng.rand(300, len(PAIR_FEATURES))
+    est = HistGradientBoostingClassifier(max_iter=20).fit(X, (X[:, 0] > 0.5).astype(int))
+    old = Verifier(est, 0.5)
+    del old.space
+    assert old.current and old.features == PAIR_FEATURES
+    p = old.probabilities(_sig(PETITION), [_sig(HOTLINE_RETELLING), _sig(OTHER_OFFICIAL)])
+    assert p.shape == (2,) and ((p >= 0) & (p <= 1)).all()
