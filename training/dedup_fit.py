@@ -33,19 +33,19 @@ probabilities (folds by writer): the lowest one whose precision reaches
 from __future__ import annotations
 
 import zlib
-from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
 
 from training.dedup_eval import case_key, read_dedup_set, split_items
 from triage.dedup import (
-    _SYL_RE,
     PAIR_FEATURES,
     MemoryKeyStore,
     Verifier,
     WordingSpace,
     pair_features,
+    plain_syllables,
+    syllable_bigrams,
     verifier_features,
 )
 from triage.pipeline import Triager, dedup_index_for
@@ -79,21 +79,22 @@ def text_bigrams(text: str) -> set[str]:
     diacritics), without the rest of the pipeline."""
     from triage.normalize import normalize_text
     from triage.redact import redact
-    from triage.textutil import strip_diacritics
 
-    syl = _SYL_RE.findall(strip_diacritics(redact(normalize_text(text)).text.lower()))
-    return {f"{a} {b}" for a, b in pairwise(syl)}
+    return syllable_bigrams(plain_syllables(redact(normalize_text(text)).text))
 
 
-def fit_space(texts=None) -> WordingSpace:
+def fit_space(texts=None) -> WordingSpace | None:
     """The wording space of ``texts`` (default: the seed corpus, which no labelled
-    duplicate set was written from)."""
+    duplicate set was written from); None for a corpus too small to learn one from."""
     if texts is None:
-        from triage.data import _iter_json_lines, expand_paths
+        from triage.data import read_labelled
+        from triage.taxonomy import load_taxonomy
 
-        texts = [obj["text"] for path in expand_paths([SEED_CORPUS])
-                 for _, obj in _iter_json_lines(path)]
-    return WordingSpace.fit(text_bigrams(t) for t in texts)
+        texts = [ex.text for ex in read_labelled([SEED_CORPUS], load_taxonomy())]
+    try:
+        return WordingSpace.fit(text_bigrams(t) for t in texts)
+    except ValueError:
+        return None
 
 
 def training_pairs(triager: Triager, items: list[dict], space: WordingSpace | None = None
@@ -216,13 +217,13 @@ def fit_verifier(triager: Triager, paths=None, *, target_precision: float = TARG
         return None
     fold = _folds(items, cases, folds)
     est, threshold, prec, rec = _fit_with_threshold(X, y, hard, fold, target_precision, features)
-    info = {
-            "space": {"bigrams": len(space.vocab), "dimensions": space.vectors.shape[1]},"items": len(items), "pairs": int(len(y)), "positive_pairs": int(y.sum()),
+    info = {"items": len(items), "pairs": int(len(y)), "positive_pairs": int(y.sum()),
             "cases": len(set(cases.tolist())), "threshold": threshold,
             "cv_pair_precision": round(prec, 4), "cv_pair_recall": round(rec, 4),
             "target_precision": target_precision,
             "threshold_folds": len(set(fold.tolist())),
-            "sources": sorted({it.get("source", "") for it in items})}
+            "sources": sorted({it.get("source", "") for it in items}),
+            "space": space and {"bigrams": len(space.vocab), "dimensions": space.vectors.shape[1]}}
     return Verifier(est, threshold, info=info, space=space)
 
 

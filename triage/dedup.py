@@ -545,6 +545,16 @@ def _specifics(redacted_text: str, plain: str, accented: bool) -> dict[str, froz
             "reporters": frozenset(strip_diacritics(n) for n in reporters)}
 
 
+def syllable_bigrams(syllables: Sequence[str]) -> set[str]:
+    """The bigrams a signature weighs, of the syllables of a text without diacritics."""
+    return {f"{a} {b}" for a, b in pairwise(syllables)}
+
+
+def plain_syllables(text: str) -> list[str]:
+    """The syllables of ``text`` lower-cased, without diacritics."""
+    return _SYL_RE.findall(strip_diacritics(text.lower()))
+
+
 def case_signature(redacted_text: str, *, codes: Iterable[tuple[str, float]] = (),
                    idf: Idf | None = None, plain: str | None = None,
                    syllables: Sequence[str] | None = None,
@@ -554,7 +564,7 @@ def case_signature(redacted_text: str, *, codes: Iterable[tuple[str, float]] = (
     the caller has them already."""
     plain = plain if plain is not None else strip_diacritics(redacted_text.lower())
     syl = syllables if syllables is not None else _SYL_RE.findall(plain)
-    grams = {f"{a} {b}" for a, b in pairwise(syl)}
+    grams = syllable_bigrams(syl)
     idf = idf or Idf()
     if accented is None:
         accented = diacritic_ratio(redacted_text) >= 0.03
@@ -1012,6 +1022,9 @@ class WordingSpace:
         docs = [set(d) for d in documents]
         df = Counter(g for d in docs for g in d)
         vocab = {g: i for i, g in enumerate(sorted(g for g, n in df.items() if n >= min_df))}
+        if len(vocab) < 2 or len(docs) < 2:
+            raise ValueError(f"a wording space needs two texts and two shared bigrams: "
+                             f"{len(docs)} texts, {len(vocab)} bigrams")
         rows, cols = [], []
         for i, d in enumerate(docs):
             for g in d:

@@ -234,3 +234,22 @@ def test_a_verifier_pickled_before_wording_spaces_still_scores():
     assert old.current and old.features == PAIR_FEATURES
     p = old.probabilities(_sig(PETITION), [_sig(HOTLINE_RETELLING), _sig(OTHER_OFFICIAL)])
     assert p.shape == (2,) and ((p >= 0) & (p <= 1)).all()
+
+
+def test_the_space_is_learnt_from_the_bigrams_the_pipeline_signs(triager, seed_examples):
+    """The space reads a signature's bigrams, so it must be fitted on those very bigrams."""
+    from training.dedup_fit import text_bigrams
+    from triage.pipeline import dedup_index_for
+
+    sample = seed_examples[::97]
+    index = dedup_index_for(triager, verifier=False)
+    list(triager.triage_many(((ex.id, ex.text) for ex in sample), dedup=index))
+    for ex in sample:
+        assert text_bigrams(ex.text) == set(index.store.signatures[ex.id].weights), ex.id
+
+
+def test_too_small_a_corpus_gives_no_space_and_the_verifier_goes_without():
+    from training.dedup_fit import fit_space
+
+    assert fit_space(["Chủ tịch xã nhận tiền", "đường liên thôn hư"]) is None
+    assert Verifier(object(), 0.5, space=None).features == PAIR_FEATURES
