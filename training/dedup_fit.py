@@ -112,6 +112,9 @@ def training_pairs(triager: Triager, items: list[dict], space: WordingSpace | No
     case = {it["id"]: case_key(it, group) for it in items}  # a look-alike: its original's
     store = MemoryKeyStore()
     X, y, cases, hard = [], [], [], []
+    # each item's vector in the space, once (an item is the candidate of many others)
+    row = {i: n for n, i in enumerate(sigs)}
+    unit = space.unit_vectors(list(sigs.values())) if space else None
     earlier: list[str] = []
     for it in items:
         sig = sigs[it["id"]]
@@ -123,7 +126,7 @@ def training_pairs(triager: Triager, items: list[dict], space: WordingSpace | No
         if it.get("near") in store.signatures:
             cands.add(it["near"])
         cands = sorted(cands)
-        cos = space.cosines(sig, [sigs[c] for c in cands]) if space and cands else ()
+        cos = unit[[row[c] for c in cands]] @ unit[row[it["id"]]] if space and cands else ()
         for n, c in enumerate(cands):
             X.append([*pair_features(sig, sigs[c]), *([float(cos[n])] if space else [])])
             same = bool(g) and group[c] == g

@@ -1038,7 +1038,7 @@ class WordingSpace:
         svd = TruncatedSVD(dims, random_state=random_state).fit(normalize(M))
         return cls(vocab, idf[:, None] * svd.components_.T)
 
-    def _unit_vectors(self, sigs: Sequence[CaseSignature]) -> np.ndarray:
+    def unit_vectors(self, sigs: Sequence[CaseSignature]) -> np.ndarray:
         """A unit vector per signature (a row of zeros for one with no bigram the space
         knows), all gathered in one pass over the rows."""
         get = self.vocab.get
@@ -1056,10 +1056,10 @@ class WordingSpace:
 
     def vector(self, sig: CaseSignature) -> np.ndarray:
         """The unit vector of a signature's bigrams (zero when it has none the space knows)."""
-        return self._unit_vectors([sig])[0]
+        return self.unit_vectors([sig])[0]
 
     def cosines(self, sig: CaseSignature, others: Sequence[CaseSignature]) -> np.ndarray:
-        V = self._unit_vectors([sig, *others])
+        V = self.unit_vectors([sig, *others])
         return V[1:] @ V[0]
 
 
